@@ -1,0 +1,19 @@
+export { FreedomIdStrategy, type FreedomIdAuthenticateOptions } from './strategy.js'
+export { FreedomIdStrategy as Strategy } from './strategy.js'
+export type { FreedomIdStrategyOptions, SessionBinder } from './options.js'
+export { DEFAULT_ISSUER, DEFAULT_ID_TOKEN_ALGS } from './options.js'
+export { KNOWN_GRANTS, type FreedomIdGrant } from './grants.js'
+export { FreedomIdError, isFreedomIdError, type FreedomIdErrorCode, type FreedomIdErrorDetails } from './errors.js'
+export type { FreedomIdProfile } from './profile.js'
+export type { FreedomIdClaims } from './userinfo.js'
+export type { TokenResponse } from './token-exchange.js'
+export type { IdTokenClaims } from './id-token.js'
+export type {
+  FreedomIdVerify,
+  FreedomIdParams,
+  VerifyCallback,
+  VerifyFunction,
+  VerifyFunctionWithParams,
+  VerifyFunctionWithRequest,
+  VerifyFunctionWithRequestAndParams,
+} from './verify-callback.js'
