@@ -17,3 +17,9 @@ export type {
   VerifyFunctionWithRequest,
   VerifyFunctionWithRequestAndParams,
 } from './verify-callback.js'
+export { createRevokeRouter, REVOKE_BODY_LIMIT, type RevokeRouterOptions, type RevokeErrorCode, type SessionStoreLike } from './revoke-router.js'
+export { createRevokeGuard, type RevokeGuardOptions } from './revoke-guard.js'
+export { MemorySessionIndex, type MemorySessionIndexOptions } from './session-index/memory.js'
+export { RedisSessionIndex, type RedisSessionIndexOptions } from './session-index/redis.js'
+export type { RedisClientLike, NodeRedisClientLike, IORedisClientLike } from './session-index/redis-command.js'
+export { SESSION_TOKEN_ID_KEY, DEFAULT_SESSION_INDEX_TTL, type SessionIndex } from './session-index/types.js'

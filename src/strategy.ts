@@ -7,6 +7,7 @@ import { KeySource } from './jwks.js'
 import { randomToken, safeReturnTo, storeLoginRecord, takeLoginRecord, type LoginRecord } from './login-records.js'
 import { buildOidcAuthorizationURL, completeOidcLogin, type CompletedLogin } from './oidc-flow.js'
 import { parseScope, resolveOptions, type FreedomIdStrategyOptions, type ResolvedOptions } from './options.js'
+import { bindSessionOnLogIn } from './session-binding.js'
 import { invokeVerify, type FreedomIdVerify } from './verify-callback.js'
 
 const debug = debuglog('freedom-id')
@@ -182,6 +183,7 @@ export class FreedomIdStrategy extends OAuth2Strategy {
       const extra: Record<string, unknown> = typeof info === 'string' ? { message: info } : { ...(info as object | undefined) }
       if (tokenId !== undefined) extra.tokenId = tokenId
       if (record.returnTo !== undefined) extra.returnTo = record.returnTo
+      if (tokenId !== undefined && this._options.sessionIndex) bindSessionOnLogIn(req, this._options.sessionIndex, tokenId)
       this.success(user, extra)
     })
   }

@@ -1,0 +1,84 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import { SESSION_TOKEN_ID_KEY, type SessionIndex } from './session-index/types.js'
+
+/** Options of {@link createRevokeGuard}. */
+export interface RevokeGuardOptions {
+  /** The index the revoke router marks token ids revoked in. Required. */
+  sessionIndex: SessionIndex
+  /**
+   * When the session carries no token id under {@link SESSION_TOKEN_ID_KEY}, look it up by `req.sessionID` in the
+   * index's `sessionId → tokenId` mapping: one more lookup per request that has a session. Default `false`.
+   */
+  bySessionId?: boolean
+}
+
+interface SessionLike {
+  [key: string]: unknown
+  regenerate?: (cb: (err?: unknown) => void) => void
+  destroy?: (cb: (err?: unknown) => void) => void
+}
+
+interface GuardedRequest {
+  session?: SessionLike | null
+  sessionID?: string
+  logout?: (cb: (err?: unknown) => void) => void
+  _userProperty?: string
+  [key: string]: unknown
+}
+
+/**
+ * Middleware that logs out a request whose session belongs to a revoked Freedom ID token id, for sessions the
+ * revoke router cannot destroy: cookie sessions (`cookie-session`), and sessions written after the provider's
+ * revoke arrived. Mount it after the session middleware and `passport.session()`.
+ *
+ * For a request whose session carries a token id (at `req.session[SESSION_TOKEN_ID_KEY]`) it makes one
+ * `sessionIndex.isRevoked()` lookup; other requests cost nothing. A revoked session is logged out and the request
+ * continues unauthenticated: with a store-backed session (express-session) through Passport's `req.logout()` when
+ * present, else `req.session.destroy()`; with a cookie session by `req.session = null` and clearing `req.user`
+ * (Passport 0.7's `req.logout()` needs `regenerate`, which cookie sessions lack). A failing index lookup is passed
+ * to `next(err)`.
+ *
+ * @throws TypeError when `sessionIndex` is missing.
+ */
+export function createRevokeGuard(options: RevokeGuardOptions): RequestHandler {
+  if (typeof options?.sessionIndex?.isRevoked !== 'function') {
+    throw new TypeError('createRevokeGuard requires a sessionIndex option')
+  }
+  const { sessionIndex, bySessionId = false } = options
+  return (request: Request, _res: Response, next: NextFunction) => {
+    const req = request as unknown as GuardedRequest
+    const session = req.session
+    if (typeof session !== 'object' || session === null) return next()
+    let tokenId: Promise<string | undefined> | string | undefined = stringOrUndefined(session[SESSION_TOKEN_ID_KEY])
+    if (tokenId === undefined && bySessionId && typeof req.sessionID === 'string' && req.sessionID !== '') {
+      tokenId = sessionIndex.tokenIdOf(req.sessionID)
+    }
+    if (tokenId === undefined) return next()
+    Promise.resolve(tokenId)
+      .then(async (id) => {
+        if (id === undefined || !(await sessionIndex.isRevoked(id))) return
+        await logOut(req, session)
+      })
+      .then(() => next(), next)
+  }
+}
+
+async function logOut(req: GuardedRequest, session: SessionLike): Promise<void> {
+  const storeBacked = typeof session.regenerate === 'function' && typeof session.destroy === 'function'
+  if (storeBacked && typeof req.logout === 'function') {
+    await callback((cb) => req.logout!(cb))
+    if (req.session) delete req.session[SESSION_TOKEN_ID_KEY]
+    return
+  }
+  req[req._userProperty ?? 'user'] = null
+  if (storeBacked) await callback((cb) => session.destroy!(cb))
+  else req.session = null
+}
+
+function callback(call: (cb: (err?: unknown) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => call((err) => (err ? reject(err) : resolve())))
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined
+}

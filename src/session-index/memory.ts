@@ -1,0 +1,136 @@
+import {
+  DEFAULT_SESSION_INDEX_TTL,
+  assertId,
+  assertPositiveInteger,
+  normalizeTokenId,
+  toTtlMs,
+  type SessionIndex,
+} from './types.js'
+
+/** Options of {@link MemorySessionIndex}. */
+export interface MemorySessionIndexOptions {
+  /**
+   * Default lifetime of bindings and revoked marks, in seconds; keep it no shorter than the session cookie's `maxAge`.
+   * Default 30 days ({@link DEFAULT_SESSION_INDEX_TTL}).
+   */
+  ttl?: number
+  /**
+   * Most entries each table holds (bindings by token id, owners by session id, revoked token ids); when a table is
+   * full the oldest entry is evicted. Revoked marks never evict bindings. Default `100000`.
+   */
+  maxEntries?: number
+  /** Clock in milliseconds since the epoch, for tests. Default `Date.now`. */
+  now?: () => number
+}
+
+interface Binding {
+  sessionIds: Set<string>
+  expiresAt: number
+}
+
+interface Owner {
+  tokenId: string
+  expiresAt: number
+}
+
+const DEFAULT_MAX_ENTRIES = 100_000
+const SWEEP_BATCH = 64
+
+/**
+ * A {@link SessionIndex} in this process's memory: bounded, with expiring entries. It suits a single process
+ * (with express-session's `MemoryStore` or cookie sessions); with several processes use {@link RedisSessionIndex}.
+ */
+export class MemorySessionIndex implements SessionIndex {
+  readonly ttl: number
+  /** @internal */ readonly _maxEntries: number
+  /** @internal */ readonly _now: () => number
+  /** @internal */ readonly _bindings = new Map<string, Binding>()
+  /** @internal */ readonly _owners = new Map<string, Owner>()
+  /** @internal */ readonly _revoked = new Map<string, number>()
+
+  constructor(options: MemorySessionIndexOptions = {}) {
+    this.ttl = options.ttl ?? DEFAULT_SESSION_INDEX_TTL
+    assertPositiveInteger('ttl', this.ttl)
+    this._maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES
+    assertPositiveInteger('maxEntries', this._maxEntries)
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new TypeError('"now" option must be a function')
+    }
+    this._now = options.now ?? Date.now
+  }
+
+  async bind(tokenId: string, sessionId: string, ttlSeconds: number = this.ttl): Promise<void> {
+    assertId('tokenId', tokenId)
+    assertId('sessionId', sessionId)
+    const now = this._now()
+    const expiresAt = now + toTtlMs('ttlSeconds', ttlSeconds)
+    const key = normalizeTokenId(tokenId)
+    const binding = this._live(this._bindings, key, now)
+    this._bindings.delete(key)
+    this._put(this._bindings, key, {
+      sessionIds: new Set(binding?.sessionIds).add(sessionId),
+      expiresAt: Math.max(expiresAt, binding?.expiresAt ?? 0),
+    })
+    this._owners.delete(sessionId)
+    this._put(this._owners, sessionId, { tokenId: key, expiresAt })
+  }
+
+  async revoke(tokenId: string): Promise<string[]> {
+    assertId('tokenId', tokenId)
+    const now = this._now()
+    const key = normalizeTokenId(tokenId)
+    const binding = this._live(this._bindings, key, now)
+    this._bindings.delete(key)
+    const until = Math.max(now + this.ttl * 1000, binding?.expiresAt ?? 0, this._revoked.get(key) ?? 0)
+    this._revoked.delete(key)
+    this._put(this._revoked, key, until)
+    return binding ? [...binding.sessionIds] : []
+  }
+
+  async isRevoked(tokenId: string): Promise<boolean> {
+    assertId('tokenId', tokenId)
+    const key = normalizeTokenId(tokenId)
+    const until = this._revoked.get(key)
+    if (until === undefined) return false
+    if (until > this._now()) return true
+    this._revoked.delete(key)
+    return false
+  }
+
+  async tokenIdOf(sessionId: string): Promise<string | undefined> {
+    assertId('sessionId', sessionId)
+    return this._live(this._owners, sessionId, this._now())?.tokenId
+  }
+
+  /** Number of live-or-unswept entries per table, for tests and monitoring. */
+  get size(): { bindings: number; owners: number; revoked: number } {
+    return { bindings: this._bindings.size, owners: this._owners.size, revoked: this._revoked.size }
+  }
+
+  /** @internal */
+  _live<T extends { expiresAt: number }>(map: Map<string, T>, key: string, now: number): T | undefined {
+    const entry = map.get(key)
+    if (entry === undefined || entry.expiresAt > now) return entry
+    map.delete(key)
+    return undefined
+  }
+
+  /** @internal Inserts at the newest end, drops expired entries at the oldest end, then the oldest beyond the cap. */
+  _put<T extends { expiresAt: number } | number>(map: Map<string, T>, key: string, value: T): void {
+    map.set(key, value)
+    const now = this._now()
+    let swept = 0
+    for (const [k, v] of map) {
+      if (swept++ >= SWEEP_BATCH || expiry(v) > now) break
+      map.delete(k)
+    }
+    for (const k of map.keys()) {
+      if (map.size <= this._maxEntries) break
+      map.delete(k)
+    }
+  }
+}
+
+function expiry(value: { expiresAt: number } | number): number {
+  return typeof value === 'number' ? value : value.expiresAt
+}
