@@ -9,7 +9,7 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   collectCoverage: true,
   coverageProvider: 'v8',
-  collectCoverageFrom: ['src/**/*.ts', '!src/emulator/cli.ts'],
+  collectCoverageFrom: ['src/**/*.ts', '!src/emulator/cli.ts', '!src/emulator/types.ts'],
   coverageReporters: ['text-summary', 'text'],
   coverageThreshold: { global: { lines: 90 } },
   testTimeout: 30000,

@@ -9,7 +9,7 @@ describe('HttpClient', () => {
 
   beforeAll(async () => {
     server = await startServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0]
+      const path = (req.url ?? '/').split('?')[0] ?? '/'
       if (path.startsWith('/json')) {
         res.setHeader('content-type', 'application/json')
         res.end(JSON.stringify({ ok: true }))

@@ -1,0 +1,63 @@
+import { Router } from 'express'
+import { validationReply } from './errors.js'
+import { logout } from './logout.js'
+import { sendHomePage } from './pages.js'
+import { bodyObject, FieldReader } from './request.js'
+import type { EmulatorState } from './state.js'
+import type { EmulatorTokenInfo } from './types.js'
+
+/** Every token record, as `Emulator.tokens()` lists it. */
+export function listTokens(state: EmulatorState): EmulatorTokenInfo[] {
+  return [...state.tokens.values()].map((r) => ({
+    id: r.id,
+    sub: r.sub,
+    clientID: r.clientID,
+    ...(r.revokeURI === undefined ? {} : { revokeURI: r.revokeURI }),
+    protocol: r.protocol,
+    revoked: r.revoked,
+    accessToken: r.accessToken,
+    refreshToken: r.refreshToken,
+    scopes: [...r.scopes],
+  }))
+}
+
+/** The emulator's own pages and controls: `GET /`, `POST /__emulator/logout`, `GET /__emulator/tokens`. */
+export function createAdminRouter(state: EmulatorState): Router {
+  const router = Router()
+
+  router.get('/', (_req, res) => {
+    const now = state.now()
+    const entries = state.users.map((user) => ({
+      user,
+      tokens: [...state.tokens.values()].filter(
+        (t) => t.sub === user.sub && !t.revoked && (now < t.accessExpiresAt || now < t.refreshExpiresAt),
+      ),
+    }))
+    sendHomePage(res, state.issuer, entries)
+  })
+
+  router.get('/__emulator/tokens', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ tokens: listTokens(state) })
+  })
+
+  router.post('/__emulator/logout', async (req, res) => {
+    const fromForm = !req.is('application/json')
+    const body = bodyObject(req)
+    const fields = new FieldReader(body ?? {})
+    if (!body) fields.fail('body', 'The body must be an object.')
+    const sub = fields.optional('sub')
+    const tokenID = fields.optional('token_id')
+    const returnTo = fields.optionalURL('return_to')
+    if (!fields.failed && sub === undefined && tokenID === undefined) fields.fail('sub', 'The Sub field is required.')
+    if (fields.failed) {
+      const reply = validationReply(fields.errors)
+      res.status(reply.status).json(reply.body)
+      return
+    }
+    const deliveries = await logout(state, sub !== undefined ? { sub } : { tokenId: tokenID! })
+    if (fromForm) res.redirect(303, returnTo ?? '/')
+    else res.set('Cache-Control', 'no-store').json({ deliveries })
+  })
+
+  return router
+}

@@ -1,0 +1,133 @@
+import { timingSafeEqual } from 'node:crypto'
+import type { Request } from 'express'
+import type { EmulatorState } from './state.js'
+import type { EmulatorClient } from './types.js'
+
+/** The request body as a plain object; `undefined` when it is an array or a scalar. */
+export function bodyObject(req: Request): Record<string, unknown> | undefined {
+  const body: unknown = req.body
+  if (body === undefined || body === null) return {}
+  if (typeof body !== 'object' || Array.isArray(body)) return undefined
+  return body as Record<string, unknown>
+}
+
+function label(name: string): string {
+  const words = name.replace(/_/g, ' ')
+  return words.charAt(0).toUpperCase() + words.slice(1)
+}
+
+/** Reads string fields and collects Laravel-style validation messages, as Freedom ID words them. */
+export class FieldReader {
+  readonly errors: Record<string, string[]> = {}
+
+  constructor(private readonly source: Record<string, unknown>) {}
+
+  /** A required non-empty string. */
+  required(name: string): string | undefined {
+    const value = this.source[name]
+    if (value === undefined || value === null || value === '') {
+      this.errors[name] = [`The ${label(name)} field is required.`]
+      return undefined
+    }
+    return this.string(name, value)
+  }
+
+  /** An optional string; an empty one counts as absent. */
+  optional(name: string): string | undefined {
+    const value = this.source[name]
+    if (value === undefined || value === null || value === '') return undefined
+    return this.string(name, value)
+  }
+
+  /** An optional absolute http(s) URL. */
+  optionalURL(name: string): string | undefined {
+    const value = this.optional(name)
+    if (value !== undefined && !isHttpURL(value)) {
+      this.errors[name] = [`The ${label(name)} must be a valid URL.`]
+      return undefined
+    }
+    return value
+  }
+
+  fail(name: string, message: string): void {
+    this.errors[name] = [message]
+  }
+
+  get failed(): boolean {
+    return Object.keys(this.errors).length > 0
+  }
+
+  private string(name: string, value: unknown): string | undefined {
+    if (typeof value === 'string') return value
+    this.errors[name] = [`The ${label(name)} must be a string.`]
+    return undefined
+  }
+}
+
+/** True for an absolute `http:` or `https:` URL without a fragment. */
+export function isHttpURL(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > 2048) return false
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hash === '' && !value.includes('#')
+  } catch {
+    return false
+  }
+}
+
+/** A string query parameter; repeated or absent parameters give `undefined`. */
+export function queryString(req: Request, name: string): string | undefined {
+  const value: unknown = (req.query as Record<string, unknown>)[name]
+  return typeof value === 'string' ? value : undefined
+}
+
+/** The token of an `Authorization: Bearer …` header. */
+export function bearerToken(req: Request): string | undefined {
+  return /^Bearer +([^\s]+) *$/i.exec(req.get('authorization') ?? '')?.[1]
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
+function decodeFormPart(part: string): string {
+  try {
+    return decodeURIComponent(part.replace(/\+/g, ' '))
+  } catch {
+    return part
+  }
+}
+
+function basicCredentials(req: Request): [string, string] | undefined {
+  const match = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(req.get('authorization') ?? '')
+  if (!match?.[1]) return undefined
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  if (colon < 0) return undefined
+  return [decoded.slice(0, colon), decoded.slice(colon + 1)]
+}
+
+/**
+ * The client authenticated by `Authorization: Basic` (client_secret_basic, raw or form-encoded parts)
+ * or by `client_id` and `client_secret` in the body (client_secret_post). `undefined` when neither checks out.
+ */
+export function authenticateClient(
+  req: Request,
+  body: Record<string, unknown>,
+  state: EmulatorState,
+): EmulatorClient | undefined {
+  const basic = basicCredentials(req)
+  const candidates: [unknown, unknown][] = basic
+    ? [basic, [decodeFormPart(basic[0]), decodeFormPart(basic[1])]]
+    : [[body.client_id, body.client_secret]]
+  for (const [id, secret] of candidates) {
+    const client = state.findClient(id)
+    if (client && typeof secret === 'string' && safeEqual(secret, client.clientSecret)) {
+      if (basic && body.client_id !== undefined && body.client_id !== client.clientID) return undefined
+      return client
+    }
+  }
+  return undefined
+}
