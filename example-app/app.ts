@@ -1,0 +1,165 @@
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express'
+import session from 'express-session'
+import helmet from 'helmet'
+import passport from 'passport'
+import {
+  createRevokeGuard,
+  createRevokeRouter,
+  DEFAULT_ISSUER,
+  FreedomIdStrategy,
+  type FreedomIdAuthenticateOptions,
+  type FreedomIdParams,
+  type FreedomIdProfile,
+  type VerifyCallback,
+} from '../src/index.js'
+import { CALLBACK_PATH, REVOKE_PATH, type AppConfig } from './config.js'
+import { createErrorHandler, notFound } from './error-handler.js'
+import { sameOriginPath } from './return-to.js'
+import { requireSameOrigin } from './same-origin.js'
+import { createMemoryStores, type AppStores } from './stores.js'
+import { toAppUser, type AppUser } from './user.js'
+import { homePage, profilePage, STYLESHEET, type ProviderLabel } from './views.js'
+
+declare module 'express-session' {
+  interface SessionData {
+    /** The last failed sign-in, shown once on the home page. */
+    loginError?: { code: string; message: string }
+  }
+}
+
+/** What the strategy hands to the sign-in callback: a failure's challenge, or a success's info. */
+interface SignInInfo {
+  message?: string
+  code?: string
+  returnTo?: unknown
+}
+
+/** Lifetime of the session cookie: 8 hours. */
+export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000
+
+/** Name of the session cookie. */
+export const SESSION_COOKIE = 'freedom-id-example.sid'
+
+const NOTICES: Record<string, string> = {
+  app: 'You signed out of this app. Your Freedom ID session may still be open.',
+  'freedom-id': "You signed out of Freedom ID, which ended this app's session too.",
+}
+
+function sendPage(res: Response, status: number, html: string): void {
+  res.status(status).set('Cache-Control', 'no-store').type('html').send(html)
+}
+
+function originOf(req: Request): string {
+  return `${req.protocol}://${req.host}`
+}
+
+/**
+ * The example app: sign-in with Freedom ID (or the emulator), a profile page, local sign-out, and provider sign-out
+ * through the revoke route. No `listen`: see `server.ts`. `stores` defaults to memory stores.
+ */
+export function createApp(config: AppConfig, stores: AppStores = createMemoryStores()): Express {
+  const log = config.log ?? ((line: string) => console.error(line))
+  const provider: ProviderLabel = { mode: config.mode, issuer: (config.issuer ?? DEFAULT_ISSUER).replace(/\/+$/, '') }
+  const requested = config.protocol === 'oidc' ? [...new Set(['openid', ...config.scope])] : config.scope
+
+  const strategy = new FreedomIdStrategy(
+    {
+      clientID: config.clientID,
+      clientSecret: config.clientSecret,
+      callbackURL: config.callbackURL,
+      protocol: config.protocol,
+      scope: config.scope,
+      ...(config.issuer !== undefined && { issuer: config.issuer }),
+      ...(config.revokeURL !== undefined && { revokeURL: config.revokeURL, sessionIndex: stores.sessionIndex }),
+    },
+    (_accessToken: string, _refreshToken: string, params: FreedomIdParams, profile: FreedomIdProfile, done: VerifyCallback) =>
+      done(null, toAppUser(params, profile, requested)),
+  )
+  const auth = new passport.Passport()
+  auth.use(strategy)
+  auth.serializeUser((user, done) => done(null, user))
+  auth.deserializeUser((user: Express.User, done) => done(null, user))
+
+  const app = express()
+  app.set('trust proxy', config.trustProxy)
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'none'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'"],
+          formAction: ["'self'", ...(config.mode === 'emulator' ? [new URL(provider.issuer).origin] : [])],
+          frameAncestors: ["'none'"],
+          baseUri: ["'none'"],
+        },
+      },
+      // HSTS pins a host name to HTTPS on every port; the emulator mode runs on plain http://localhost.
+      strictTransportSecurity: config.mode === 'freedom-id',
+    }),
+  )
+  app.get('/style.css', (_req, res) => {
+    res.type('css').set('Cache-Control', 'public, max-age=3600').send(STYLESHEET)
+  })
+  // Before the session middleware: Freedom ID's call carries no cookie and must not create a session.
+  app.use(REVOKE_PATH, createRevokeRouter({ sessionIndex: stores.sessionIndex, sessionStore: stores.sessionStore }))
+  app.use(
+    session({
+      name: SESSION_COOKIE,
+      secret: config.sessionSecret,
+      store: stores.sessionStore,
+      resave: false,
+      saveUninitialized: false,
+      cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: SESSION_MAX_AGE_MS },
+    }),
+  )
+  app.use(auth.initialize())
+  app.use(auth.session())
+  app.use(createRevokeGuard({ sessionIndex: stores.sessionIndex }))
+
+  app.get('/', (req, res) => {
+    const flash = req.session.loginError
+    if (flash) delete req.session.loginError
+    const code = typeof req.query.error === 'string' && /^[A-Z_]{1,40}$/.test(req.query.error) ? req.query.error : undefined
+    const error = code === undefined ? undefined : flash?.code === code ? flash.message : `The sign-in failed (${code}).`
+    const signedOut = typeof req.query.signedOut === 'string' ? req.query.signedOut : ''
+    const notice = req.user ? undefined : NOTICES[signedOut]
+    sendPage(res, 200, homePage({ provider, user: req.user as AppUser | undefined, error, notice }))
+  })
+
+  /** Runs the strategy; a failed sign-in goes home with its code, a signed-in user to `returnTo` or the profile. */
+  const signIn = (options: FreedomIdAuthenticateOptions): RequestHandler => (req, res, next) => {
+    auth.authenticate(strategy.name, options, (err: unknown, user: AppUser | false, info?: SignInInfo) => {
+      if (err) return next(err)
+      if (!user) {
+        const code = typeof info?.code === 'string' ? info.code : 'SIGN_IN_FAILED'
+        req.session.loginError = { code, message: info?.message ?? 'The sign-in failed.' }
+        return res.redirect(`/?error=${encodeURIComponent(code)}`)
+      }
+      req.logIn(user, (loginErr) => {
+        if (loginErr) return next(loginErr)
+        res.redirect(sameOriginPath(info?.returnTo) ?? '/profile')
+      })
+    })(req, res, next)
+  }
+  app.get('/auth/freedom-id', (req, res, next) => signIn({ returnTo: sameOriginPath(req.query.returnTo) ?? '/profile' })(req, res, next))
+  app.get(CALLBACK_PATH, signIn({}))
+
+  app.get('/profile', (req, res) => {
+    if (!req.user) return res.redirect('/')
+    const providerSignOut =
+      config.mode === 'emulator'
+        ? { action: `${provider.issuer}/__emulator/logout`, returnTo: `${originOf(req)}/?signedOut=freedom-id` }
+        : undefined
+    sendPage(res, 200, profilePage({ provider, user: req.user as AppUser, providerSignOut }))
+  })
+
+  app.post('/logout', requireSameOrigin(), (req, res, next) => {
+    req.logout((err) => (err ? next(err) : res.redirect(303, '/?signedOut=app')))
+  })
+
+  app.use(notFound(provider))
+  app.use(createErrorHandler(provider, log))
+  return app
+}

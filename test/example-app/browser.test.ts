@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it, jest, test } from '@jest/globals'
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { printedURLs, spawnServer, type SpawnedServer } from './spawn-server.js'
+
+const CHROMIUM = '/usr/bin/chromium'
+const SHOTS = fileURLToPath(new URL('../../test-artifacts/browser/', import.meta.url))
+const INSTALL_HINT = 'install Debian\'s Chromium with: sudo apt-get install -y chromium'
+
+jest.setTimeout(60_000)
+
+function describeWithChromium(name: string, fn: () => void): void {
+  if (existsSync(CHROMIUM)) return describe(name, fn)
+  if (process.env.CI === 'true') {
+    return describe(name, () => {
+      test('Chromium is installed', () => {
+        throw new Error(`${CHROMIUM} not found; ${INSTALL_HINT}`)
+      })
+    })
+  }
+  console.log(`${CHROMIUM} not found: skipping "${name}"; ${INSTALL_HINT}`)
+  describe.skip(name, fn)
+}
+
+describeWithChromium('the example app in a real browser', () => {
+  let server: SpawnedServer
+  let urls: { app: string; emulator: string }
+  let browser: Browser
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true })
+    server = spawnServer({ PORT: '0', EMULATOR_PORT: '0' })
+    urls = await printedURLs(server)
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    })
+  })
+  afterAll(async () => {
+    await browser?.close()
+    server?.kill('SIGTERM')
+    await server?.exited
+  })
+
+  async function shot(page: Page, name: string): Promise<void> {
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+  }
+
+  async function signInAsAigerim(page: Page, prefix: string): Promise<void> {
+    await page.goto(urls.app)
+    await shot(page, `${prefix}-1-home`)
+    await page.getByRole('link', { name: 'Sign in with Freedom ID' }).click()
+    await page.waitForURL((url) => url.href.startsWith(`${urls.emulator}/openid?`))
+    expect(await page.locator('main p').first().textContent()).toContain('asks to sign you in')
+    await shot(page, `${prefix}-2-emulator-pick-a-user`)
+    await page.getByRole('button', { name: 'Continue as Aigerim Bekova' }).click()
+    await page.waitForURL(`${urls.app}/profile`)
+    await shot(page, `${prefix}-3-profile`)
+  }
+
+  it('signs in on the emulator page, shows the profile, and signing out of Freedom ID ends the app session', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    try {
+      await signInAsAigerim(page, 'provider-sign-out')
+      expect(await page.locator('h1').textContent()).toBe('Aigerim Bekova')
+      expect(await page.locator('dd').allTextContents()).toEqual(
+        expect.arrayContaining(['aigerim.bekova@example.kz', '+77011234567']),
+      )
+      expect(await page.locator('th', { hasText: /^nonce$/ }).count()).toBe(1)
+
+      await page.getByRole('button', { name: 'Sign out of Freedom ID' }).click()
+      await page.waitForURL(`${urls.app}/?signedOut=freedom-id`)
+      await shot(page, 'provider-sign-out-4-back-in-the-app')
+      expect(await page.getByRole('status').textContent()).toContain('You signed out of Freedom ID')
+      expect(await page.getByRole('link', { name: 'Sign in with Freedom ID' }).count()).toBe(1)
+
+      await page.goto(`${urls.app}/profile`)
+      expect(page.url()).toBe(`${urls.app}/`)
+      expect(await page.getByRole('link', { name: 'Sign in with Freedom ID' }).count()).toBe(1)
+    } finally {
+      await context.close()
+    }
+  })
+
+  it('signs out of the app alone with the "Sign out" button', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    try {
+      await signInAsAigerim(page, 'app-sign-out')
+      await page.getByRole('button', { name: 'Sign out', exact: true }).click()
+      await page.waitForURL(`${urls.app}/?signedOut=app`)
+      await shot(page, 'app-sign-out-4-signed-out')
+      expect(await page.getByRole('status').textContent()).toContain('You signed out of this app.')
+      await page.goto(`${urls.app}/profile`)
+      expect(page.url()).toBe(`${urls.app}/`)
+    } finally {
+      await context.close()
+    }
+  })
+
+  it("shows the library's message when the user cancels on the emulator page", async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    try {
+      await page.goto(urls.app)
+      await page.getByRole('link', { name: 'Sign in with Freedom ID' }).click()
+      await page.waitForURL((url) => url.href.startsWith(`${urls.emulator}/openid?`))
+      await page.getByRole('button', { name: 'Cancel' }).click()
+      await page.waitForURL(`${urls.app}/?error=ACCESS_DENIED`)
+      await shot(page, 'cancel-1-failure-shown')
+      expect(await page.getByRole('alert').textContent()).toBe('The user cancelled')
+    } finally {
+      await context.close()
+    }
+  })
+})
