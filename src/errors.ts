@@ -41,6 +41,8 @@ export type FreedomIdErrorCode =
   | 'PROFILE_WAIT_TIMEOUT'
   /** The session's refresh token was refused: the user has to sign in again. */
   | 'REFRESH_TOKEN_INVALID'
+  /** A profile request or profile status response is not an object with a `status`. */
+  | 'PROFILE_RESPONSE_INVALID'
 
 /** Default HTTP status for each code. */
 const STATUS: Record<FreedomIdErrorCode, number> = {
@@ -62,6 +64,7 @@ const STATUS: Record<FreedomIdErrorCode, number> = {
   AUTHORIZATION_LINK_INVALID: 502,
   PROFILE_WAIT_TIMEOUT: 504,
   REFRESH_TOKEN_INVALID: 401,
+  PROFILE_RESPONSE_INVALID: 502,
 }
 
 /** Extra fields an error may carry. */

@@ -23,3 +23,8 @@ export { MemorySessionIndex, type MemorySessionIndexOptions } from './session-in
 export { RedisSessionIndex, type RedisSessionIndexOptions } from './session-index/redis.js'
 export type { RedisClientLike, NodeRedisClientLike, IORedisClientLike } from './session-index/redis-command.js'
 export { SESSION_TOKEN_ID_KEY, DEFAULT_SESSION_INDEX_TTL, type SessionIndex } from './session-index/types.js'
+export { createFreedomIdClient, type FreedomIdClient, type FreedomIdClientOptions } from './api-client.js'
+export { createTokenRefresher, type TokenRefresherOptions } from './refresh-middleware.js'
+export { keepTokensOnLogIn, readSessionTokens, writeSessionTokens, SESSION_TOKENS_KEY, type StoredTokens } from './session-tokens.js'
+export type { ProfileRequestStatus, ProfileRequestResult, ProfileStatusResult, RequestProfileOptions } from './profile-request.js'
+export type { WaitForProfileOptions } from './wait-for-profile.js'

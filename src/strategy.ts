@@ -5,6 +5,14 @@ import { FreedomIdError, isFreedomIdError } from './errors.js'
 import { HttpClient } from './http-client.js'
 import { KeySource } from './jwks.js'
 import { randomToken, safeReturnTo, storeLoginRecord, takeLoginRecord, type LoginRecord } from './login-records.js'
+import {
+  assertOAuth2Options,
+  completeOAuth2Login,
+  oauth2RedirectURI,
+  prepareOAuth2Session,
+  requestAuthorizationLink,
+  takeOAuth2LoginRecord,
+} from './oauth2-flow.js'
 import { buildOidcAuthorizationURL, completeOidcLogin, type CompletedLogin } from './oidc-flow.js'
 import { parseScope, resolveOptions, type FreedomIdStrategyOptions, type ResolvedOptions } from './options.js'
 import { bindSessionOnLogIn } from './session-binding.js'
@@ -60,6 +68,7 @@ export class FreedomIdStrategy extends OAuth2Strategy {
   constructor(options: FreedomIdStrategyOptions, verify: FreedomIdVerify) {
     if (typeof verify !== 'function') throw new TypeError('FreedomIdStrategy requires a verify callback')
     const resolved = resolveOptions(options)
+    if (resolved.protocol === 'oauth2') assertOAuth2Options(resolved)
     super(
       {
         authorizationURL: resolved.authorizationURL,
@@ -82,7 +91,8 @@ export class FreedomIdStrategy extends OAuth2Strategy {
 
   /**
    * Extra parameters for the authorization request; override to add e.g. `prompt` or `login_hint`. They never replace
-   * `state`, `nonce`, `client_id`, `redirect_uri`, `scope` or `response_type`. Default `{}`.
+   * `state`, `nonce`, `client_id`, `redirect_uri`, `scope` or `response_type`. In the OAuth2 flavour they are extra
+   * fields of the authorization-link call's JSON body, never replacing `redirect_uri` or `grants`. Default `{}`.
    */
   override authorizationParams(_options: FreedomIdAuthenticateOptions): Record<string, unknown> {
     return {}
@@ -104,7 +114,7 @@ export class FreedomIdStrategy extends OAuth2Strategy {
       this._providerErrorCallback(session, query)
       return
     }
-    const code = query.code
+    const code = this._options.protocol === 'oauth2' ? query.authorization_code : query.code
     if (code !== undefined) {
       this._finish(req, session, query, options).catch((err: unknown) => this.error(err as Error))
       return
@@ -132,16 +142,38 @@ export class FreedomIdStrategy extends OAuth2Strategy {
     if (o.maxAge !== undefined) record.max_age = o.maxAge
     const returnTo = safeReturnTo(options.returnTo ?? query.returnTo)
     if (returnTo !== undefined) record.returnTo = returnTo
+    if (o.protocol === 'oauth2') {
+      this._startOAuth2(session, record, scope, options)
+      return
+    }
     storeLoginRecord(session, o.sessionKey, record)
     const url = buildOidcAuthorizationURL(o, record, scope, this.authorizationParams(options))
     this._saveThen(session, () => this.redirect(url))
   }
 
   /** @internal */
+  _startOAuth2(session: Session, record: LoginRecord, scope: string[], options: FreedomIdAuthenticateOptions): void {
+    const o = this._options
+    record.redirect_uri = oauth2RedirectURI(record.redirect_uri, record.state, o.stateInRedirectURI)
+    prepareOAuth2Session(session, o)
+    storeLoginRecord(session, o.sessionKey, record)
+    requestAuthorizationLink(o, this._http, record, scope, this.authorizationParams(options)).then(
+      (url) => this._saveThen(session, () => this.redirect(url)),
+      (err: unknown) => {
+        takeLoginRecord(session, o.sessionKey, record.state)
+        this._failOrError(err)
+      },
+    )
+  }
+
+  /** @internal */
   async _finish(req: Request, session: Session, query: Query, options: FreedomIdAuthenticateOptions): Promise<void> {
     const o = this._options
+    const oauth2 = o.protocol === 'oauth2'
     const state = single(query.state)
-    const record = state === undefined ? undefined : takeLoginRecord(session, o.sessionKey, state)
+    const record = oauth2
+      ? takeOAuth2LoginRecord(session, o, state)
+      : state === undefined ? undefined : takeLoginRecord(session, o.sessionKey, state)
     if (!record) {
       this._failWith(
         new FreedomIdError(
@@ -153,14 +185,16 @@ export class FreedomIdStrategy extends OAuth2Strategy {
       )
       return
     }
-    const code = single(query.code)
+    const code = single(oauth2 ? query.authorization_code : query.code)
     if (code === undefined) {
       this._failWith(new FreedomIdError('CODE_MISSING', 'The callback carries no usable authorization code.'))
       return
     }
     let login: CompletedLogin
     try {
-      login = await completeOidcLogin(o, this._http, this._keys, record, code, this.tokenParams(options))
+      login = oauth2
+        ? await completeOAuth2Login(o, this._http, code, this.tokenParams(options))
+        : await completeOidcLogin(o, this._http, this._keys, record, code, this.tokenParams(options))
     } catch (err) {
       this._failOrError(err)
       return
@@ -191,7 +225,8 @@ export class FreedomIdStrategy extends OAuth2Strategy {
   /** @internal */
   _providerErrorCallback(session: Session, query: Query): void {
     const state = single(query.state)
-    if (state !== undefined) takeLoginRecord(session, this._options.sessionKey, state)
+    if (this._options.protocol === 'oauth2') takeOAuth2LoginRecord(session, this._options, state)
+    else if (state !== undefined) takeLoginRecord(session, this._options.sessionKey, state)
     const error = single(query.error)
     const errorCode = single(query.error_code)
     const description = single(query.error_description)

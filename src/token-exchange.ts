@@ -18,18 +18,46 @@ export interface TokenResponse {
   [field: string]: unknown
 }
 
-/** An OIDC authorization-code exchange. */
-export interface OidcCodeExchange {
+/** Where and how a code is exchanged, in either flavour. */
+export interface TokenEndpoint {
   tokenURL: string
   clientID: string
   clientSecret: string
   format: 'json' | 'form'
+  /** Sent as `revoke_uri` (DECISIONS.md row 8). */
+  revokeURI?: string
+  /** Extra body parameters (the strategy's `tokenParams()` hook); they never replace ours. */
+  extra?: Record<string, string>
+}
+
+/** An OIDC authorization-code exchange. */
+export interface OidcCodeExchange extends TokenEndpoint {
   code: string
   redirectURI: string
   codeVerifier?: string
-  revokeURI?: string
-  /** Extra body parameters (the strategy's `tokenParams()` hook). */
-  extra?: Record<string, string>
+}
+
+/**
+ * `POST tokenURL` with Basic client credentials (as the docs show it) and `body` (plus `revoke_uri` and the extra
+ * parameters) as JSON or a form; the answer must carry an `access_token`. @internal
+ */
+export async function postTokenRequest(
+  http: HttpClient,
+  endpoint: TokenEndpoint,
+  fields: Record<string, string>,
+): Promise<Record<string, unknown>> {
+  const body: Record<string, string> = { ...endpoint.extra, ...fields }
+  if (endpoint.revokeURI !== undefined) body.revoke_uri = endpoint.revokeURI
+  const res = await http.send({
+    method: 'POST',
+    url: endpoint.tokenURL,
+    operation: 'token',
+    basic: { username: endpoint.clientID, password: endpoint.clientSecret },
+    ...(endpoint.format === 'form' ? { form: body } : { json: body }),
+  })
+  const tokens = processProviderResponse(res, 'token', 'TOKEN_RESPONSE_INVALID')
+  requireString(tokens, 'access_token')
+  return tokens
 }
 
 /**
@@ -37,23 +65,9 @@ export interface OidcCodeExchange {
  * (API.md §5.2; DECISIONS.md rows 4 and 8). Requires `access_token` and `id_token` in the answer.
  */
 export async function exchangeOidcCode(http: HttpClient, req: OidcCodeExchange): Promise<TokenResponse> {
-  const body: Record<string, string> = {
-    ...req.extra,
-    grant_type: 'authorization_code',
-    code: req.code,
-    redirect_uri: req.redirectURI,
-  }
-  if (req.codeVerifier !== undefined) body.code_verifier = req.codeVerifier
-  if (req.revokeURI !== undefined) body.revoke_uri = req.revokeURI
-  const res = await http.send({
-    method: 'POST',
-    url: req.tokenURL,
-    operation: 'token',
-    basic: { username: req.clientID, password: req.clientSecret },
-    ...(req.format === 'form' ? { form: body } : { json: body }),
-  })
-  const tokens = processProviderResponse(res, 'token', 'TOKEN_RESPONSE_INVALID')
-  requireString(tokens, 'access_token')
+  const fields: Record<string, string> = { grant_type: 'authorization_code', code: req.code, redirect_uri: req.redirectURI }
+  if (req.codeVerifier !== undefined) fields.code_verifier = req.codeVerifier
+  const tokens = await postTokenRequest(http, req, fields)
   requireString(tokens, 'id_token')
   return tokens as TokenResponse
 }
