@@ -2,7 +2,7 @@
  * The grants Freedom ID documents (API.md §2, the Authorization-link example). In OpenID Connect they travel
  * space-separated in `scope`; in the OAuth2 flavour as the `grants` array.
  */
-export const KNOWN_GRANTS = [
+export const KNOWN_GRANTS = Object.freeze([
   'read.email',
   'read.emails',
   'read.phone',
@@ -18,7 +18,7 @@ export const KNOWN_GRANTS = [
   'read.profile',
   'read.cards',
   'openid',
-] as const
+] as const)
 
 /** A grant name Freedom ID documents. */
 export type FreedomIdGrant = (typeof KNOWN_GRANTS)[number]

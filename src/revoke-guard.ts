@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { SESSION_TOKEN_ID_KEY, type SessionIndex } from './session-index/types.js'
+import { logOutRequest } from './session-login.js'
 
 /** Options of {@link createRevokeGuard}. */
 export interface RevokeGuardOptions {
@@ -12,18 +13,9 @@ export interface RevokeGuardOptions {
   bySessionId?: boolean
 }
 
-interface SessionLike {
-  [key: string]: unknown
-  regenerate?: (cb: (err?: unknown) => void) => void
-  destroy?: (cb: (err?: unknown) => void) => void
-}
-
 interface GuardedRequest {
-  session?: SessionLike | null
+  session?: Record<string, unknown> | null
   sessionID?: string
-  logout?: (cb: (err?: unknown) => void) => void
-  _userProperty?: string
-  [key: string]: unknown
 }
 
 /**
@@ -57,26 +49,11 @@ export function createRevokeGuard(options: RevokeGuardOptions): RequestHandler {
     Promise.resolve(tokenId)
       .then(async (id) => {
         if (id === undefined || !(await sessionIndex.isRevoked(id))) return
-        await logOut(req, session)
+        await logOutRequest(request)
+        if (req.session) delete req.session[SESSION_TOKEN_ID_KEY]
       })
       .then(() => next(), next)
   }
-}
-
-async function logOut(req: GuardedRequest, session: SessionLike): Promise<void> {
-  const storeBacked = typeof session.regenerate === 'function' && typeof session.destroy === 'function'
-  if (storeBacked && typeof req.logout === 'function') {
-    await callback((cb) => req.logout!(cb))
-    if (req.session) delete req.session[SESSION_TOKEN_ID_KEY]
-    return
-  }
-  req[req._userProperty ?? 'user'] = null
-  if (storeBacked) await callback((cb) => session.destroy!(cb))
-  else req.session = null
-}
-
-function callback(call: (cb: (err?: unknown) => void) => void): Promise<void> {
-  return new Promise((resolve, reject) => call((err) => (err ? reject(err) : resolve())))
 }
 
 function stringOrUndefined(value: unknown): string | undefined {

@@ -1,37 +1,22 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { startEmulator, DEFAULT_USERS, DEMO_CLIENT, type RunningEmulator } from '../src/emulator/index.js'
-import { FreedomIdStrategy } from '../src/strategy.js'
-import type { FreedomIdStrategyOptions } from '../src/options.js'
 import { fakeRequest, fakeSession, run } from './helpers/strategy-harness.js'
 import { errorOf, failure, login } from './helpers/login.js'
 import { closedPort } from './helpers/http-server.js'
+import { strategyMaker } from './helpers/strategies.js'
 
 const user = DEFAULT_USERS[0]!
 let emulator: RunningEmulator
-const strategies: FreedomIdStrategy[] = []
-
-function strategy(overrides: Partial<FreedomIdStrategyOptions> = {}, verify: unknown = (_a: string, _r: string, p: { id: string }, done: (e: null, u: unknown) => void) => done(null, { id: p.id })) {
-  const s = new FreedomIdStrategy(
-    {
-      clientID: DEMO_CLIENT.clientID,
-      clientSecret: DEMO_CLIENT.clientSecret,
-      callbackURL: 'http://127.0.0.1/auth/freedom-id/callback',
-      issuer: emulator.url,
-      scope: ['read.email', 'read.firstname', 'read.lastname', 'read.phone'],
-      timeout: 1000,
-      ...overrides,
-    },
-    verify as never,
-  )
-  strategies.push(s)
-  return s
-}
+const strategy = strategyMaker(() => emulator.url, {
+  scope: ['read.email', 'read.firstname', 'read.lastname', 'read.phone'],
+  timeout: 1000,
+})
 
 beforeAll(async () => {
   emulator = await startEmulator({ autoLogin: user.sub })
 })
 afterAll(async () => {
-  await Promise.all(strategies.map((s) => s._http.close()))
+  await strategy.closeAll()
   await emulator.close()
 })
 beforeEach(() => emulator.reset())

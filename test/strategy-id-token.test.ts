@@ -1,30 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import * as jose from 'jose'
 import { startEmulator, DEFAULT_USERS, DEMO_CLIENT, type RunningEmulator } from '../src/emulator/index.js'
-import { FreedomIdStrategy } from '../src/strategy.js'
 import type { FreedomIdStrategyOptions } from '../src/options.js'
 import { failure, login, errorOf } from './helpers/login.js'
+import { strategyMaker } from './helpers/strategies.js'
 
 const user = DEFAULT_USERS[0]!
 let emulator: RunningEmulator
-const strategies: FreedomIdStrategy[] = []
-
-function strategy(overrides: Partial<FreedomIdStrategyOptions> = {}) {
-  const s = new FreedomIdStrategy(
-    {
-      clientID: DEMO_CLIENT.clientID,
-      clientSecret: DEMO_CLIENT.clientSecret,
-      callbackURL: 'http://127.0.0.1/auth/freedom-id/callback',
-      issuer: emulator.url,
-      skipUserProfile: true,
-      ...overrides,
-    },
-    (_a: string, _r: string, params: { claims?: unknown }, profile: { id: string }, done: (e: null, u: unknown) => void) =>
-      done(null, { id: profile.id, claims: params.claims }),
-  )
-  strategies.push(s)
-  return s
-}
+const withClaims = (_a: string, _r: string, params: { claims?: unknown }, profile: { id: string }, done: (e: null, u: unknown) => void) =>
+  done(null, { id: profile.id, claims: params.claims })
+const make = strategyMaker(() => emulator.url, { skipUserProfile: true })
+const strategy = (overrides: Partial<FreedomIdStrategyOptions> = {}) => make(overrides, withClaims)
 
 const unsigned = (payload: Record<string, unknown>) =>
   `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.`
@@ -33,7 +19,7 @@ beforeAll(async () => {
   emulator = await startEmulator({ autoLogin: user.sub })
 })
 afterAll(async () => {
-  await Promise.all(strategies.map((s) => s._http.close()))
+  await make.closeAll()
   await emulator.close()
 })
 beforeEach(() => emulator.reset())
@@ -129,16 +115,11 @@ describe('HS256 id_tokens', () => {
   beforeAll(async () => {
     hsEmulator = await startEmulator({ autoLogin: user.sub, idTokenAlg: 'HS256' })
   })
-  afterAll(() => hsEmulator.close())
-
-  function hsStrategy(overrides: Partial<FreedomIdStrategyOptions> = {}) {
-    const s = new FreedomIdStrategy(
-      { clientID: DEMO_CLIENT.clientID, clientSecret: DEMO_CLIENT.clientSecret, callbackURL: 'http://127.0.0.1/cb', issuer: hsEmulator.url, ...overrides },
-      (_a: string, _r: string, p: { id: string }, done: (e: null, u: unknown) => void) => done(null, { id: p.id }),
-    )
-    strategies.push(s)
-    return s
-  }
+  const hsStrategy = strategyMaker(() => hsEmulator.url)
+  afterAll(async () => {
+    await hsStrategy.closeAll()
+    await hsEmulator.close()
+  })
 
   it('verifies them with the client secret and fetches no keys', async () => {
     expect((await login(hsStrategy())).outcome.type).toBe('success')

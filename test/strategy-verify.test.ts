@@ -1,34 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startEmulator, DEFAULT_USERS, DEMO_CLIENT, type RunningEmulator } from '../src/emulator/index.js'
-import { FreedomIdStrategy } from '../src/strategy.js'
-import type { FreedomIdVerify } from '../src/verify-callback.js'
 import { errorOf, failure, login } from './helpers/login.js'
+import { strategyMaker } from './helpers/strategies.js'
 
 const user = DEFAULT_USERS[0]!
 let emulator: RunningEmulator
-const strategies: FreedomIdStrategy[] = []
-
-function strategy(verify: unknown, passReqToCallback = false) {
-  const s = new FreedomIdStrategy(
-    {
-      clientID: DEMO_CLIENT.clientID,
-      clientSecret: DEMO_CLIENT.clientSecret,
-      callbackURL: 'http://127.0.0.1/auth/freedom-id/callback',
-      issuer: emulator.url,
-      scope: 'read.email read.firstname read.lastname read.phone',
-      passReqToCallback,
-    },
-    verify as FreedomIdVerify,
-  )
-  strategies.push(s)
-  return s
-}
+const make = strategyMaker(() => emulator.url, { scope: 'read.email read.firstname read.lastname read.phone' })
+const strategy = (verify: unknown, passReqToCallback = false) => make({ passReqToCallback }, verify)
 
 beforeAll(async () => {
   emulator = await startEmulator({ autoLogin: user.sub })
 })
 afterAll(async () => {
-  await Promise.all(strategies.map((s) => s._http.close()))
+  await make.closeAll()
   await emulator.close()
 })
 

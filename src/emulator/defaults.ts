@@ -1,3 +1,4 @@
+import { KNOWN_GRANTS } from '../grants.js'
 import type { EmulatorUser } from './types.js'
 
 /** The client registered when `clients` is not given. Its id is the client_id of the Freedom ID docs' example. */
@@ -6,24 +7,8 @@ export const DEMO_CLIENT = Object.freeze({
   clientSecret: 'emulator-demo-secret-not-for-production',
 })
 
-/** Every grant Freedom ID knows (API.md §2), in the docs' order. */
-export const GRANTS = Object.freeze([
-  'read.email',
-  'read.emails',
-  'read.phone',
-  'read.phones',
-  'read.date_of_birth',
-  'read.firstname',
-  'read.lastname',
-  'read.patronymic',
-  'read.gender',
-  'read.country',
-  'read.nationality',
-  'read.identifier',
-  'read.profile',
-  'read.cards',
-  'openid',
-] as const)
+/** Every grant Freedom ID knows (API.md §2), in the docs' order: the library's own list. */
+export const GRANTS = KNOWN_GRANTS
 
 /** The user fields a grant releases: the grant name without `read.` (DECISIONS.md row 10). */
 export const USER_FIELDS = Object.freeze([
