@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { startEmulator, DEFAULT_USERS, DEMO_CLIENT, type RunningEmulator } from '../src/emulator/index.js'
+import { startEmulator, DEFAULT_USERS, type RunningEmulator } from '../src/emulator/index.js'
 import { errorOf, failure, login } from './helpers/login.js'
 import { strategyMaker } from './helpers/strategies.js'
 

@@ -7,7 +7,7 @@ import { EMULATOR_ERRORS, errorReply, validationReply } from './errors.js'
 import { jsonRoute, type Reply } from './hooks.js'
 import { presentLogin } from './login-flow.js'
 import { sendErrorPage } from './pages.js'
-import { authenticateClient, bearerToken, bodyObject, FieldReader, isHttpURL, queryString } from './request.js'
+import { bearerToken, readClientCall, isHttpURL, queryString } from './request.js'
 import type { EmulatorState, TokenRecord } from './state.js'
 import { formatExpiry } from './time.js'
 
@@ -24,11 +24,9 @@ function tokenBody(record: TokenRecord): Record<string, string> {
 function createAuthorizationLink(state: EmulatorState, req: Request): Reply {
   state.stats.authorize++
   state.sweep()
-  const body = bodyObject(req)
-  if (!body) return errorReply(EMULATOR_ERRORS.MALFORMED_REQUEST)
-  const client = authenticateClient(req, body, state)
-  if (!client) return errorReply(EMULATOR_ERRORS.INVALID_CLIENT)
-  const fields = new FieldReader(body)
+  const call = readClientCall(req, state)
+  if (call.reply) return call.reply
+  const { body, client, fields } = call
   const redirectURI = fields.required('redirect_uri')
   if (redirectURI !== undefined && !isHttpURL(redirectURI)) fields.fail('redirect_uri', 'The Redirect uri must be a valid URL.')
   else if (redirectURI !== undefined && !isAllowedOAuth2Redirect(client, redirectURI)) {
@@ -66,11 +64,9 @@ function createAuthorizationLink(state: EmulatorState, req: Request): Reply {
 
 function exchangeCode(state: EmulatorState, req: Request): Reply {
   state.stats.token++
-  const body = bodyObject(req)
-  if (!body) return errorReply(EMULATOR_ERRORS.MALFORMED_REQUEST)
-  const client = authenticateClient(req, body, state)
-  if (!client) return errorReply(EMULATOR_ERRORS.INVALID_CLIENT)
-  const fields = new FieldReader(body)
+  const call = readClientCall(req, state)
+  if (call.reply) return call.reply
+  const { client, fields } = call
   const code = fields.required('authorization_code')
   const revokeURI = fields.optionalURL('revoke_uri')
   if (fields.failed) return validationReply(fields.errors)

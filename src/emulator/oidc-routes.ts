@@ -7,7 +7,7 @@ import { EMULATOR_ERRORS, errorReply, validationReply } from './errors.js'
 import { jsonRoute, type Reply } from './hooks.js'
 import { appendParams, presentLogin } from './login-flow.js'
 import { sendErrorPage } from './pages.js'
-import { authenticateClient, bearerToken, bodyObject, FieldReader, queryString } from './request.js'
+import { bearerToken, readClientCall, queryString } from './request.js'
 import type { CodeRecord, EmulatorState } from './state.js'
 
 const PKCE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/
@@ -48,11 +48,9 @@ function revokeIssuedFrom(state: EmulatorState, record: CodeRecord): void {
 
 async function exchangeCode(state: EmulatorState, req: Request): Promise<Reply> {
   state.stats.token++
-  const body = bodyObject(req)
-  if (!body) return errorReply(EMULATOR_ERRORS.MALFORMED_REQUEST)
-  const client = authenticateClient(req, body, state)
-  if (!client) return errorReply(EMULATOR_ERRORS.INVALID_CLIENT)
-  const fields = new FieldReader(body)
+  const call = readClientCall(req, state)
+  if (call.reply) return call.reply
+  const { client, fields } = call
   const grantType = fields.required('grant_type')
   const code = fields.required('code')
   const redirectURI = fields.required('redirect_uri')

@@ -1,5 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { Request } from 'express'
+import { EMULATOR_ERRORS, errorReply } from './errors.js'
+import type { Reply } from './hooks.js'
 import type { EmulatorState } from './state.js'
 import type { EmulatorClient } from './types.js'
 
@@ -130,4 +132,18 @@ export function authenticateClient(
     }
   }
   return undefined
+}
+
+/** A client-authenticated call's body, client and field reader, or the error reply to send instead. */
+export type ClientCall =
+  | { reply: Reply; body?: never; client?: never; fields?: never }
+  | { reply?: never; body: Record<string, unknown>; client: EmulatorClient; fields: FieldReader }
+
+/** Reads the body of a call the client authenticates (token exchange, authorization link): 400 or 401 when it cannot. */
+export function readClientCall(req: Request, state: EmulatorState): ClientCall {
+  const body = bodyObject(req)
+  if (!body) return { reply: errorReply(EMULATOR_ERRORS.MALFORMED_REQUEST) }
+  const client = authenticateClient(req, body, state)
+  if (!client) return { reply: errorReply(EMULATOR_ERRORS.INVALID_CLIENT) }
+  return { body, client, fields: new FieldReader(body) }
 }
