@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { once } from 'node:events'
 import type { Server } from 'node:http'
 import { afterEach, describe, expect, test } from '@jest/globals'
 import cookieSession from 'cookie-session'
@@ -11,20 +10,12 @@ import { createRevokeGuard } from '../src/revoke-guard.js'
 import { createRevokeRouter } from '../src/revoke-router.js'
 import { MemorySessionIndex } from '../src/session-index/memory.js'
 import { SESSION_TOKEN_ID_KEY, type SessionIndex } from '../src/session-index/types.js'
+import { appServers } from './helpers/http-server.js'
 
 const REVOKE = '/revoke/s3cr3t'
-const servers: Server[] = []
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))))
-})
-
-async function listen(app: Express): Promise<Server> {
-  const server = app.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  servers.push(server)
-  return server
-}
+const servers = appServers()
+afterEach(() => servers.closeAll())
+const listen = (app: Express): Promise<Server> => servers.listen(app)
 
 type Bag = Record<string, unknown>
 

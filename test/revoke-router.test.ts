@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { once } from 'node:events'
 import { request as httpRequest, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, test } from '@jest/globals'
@@ -9,6 +8,7 @@ import request from 'supertest'
 import { createRevokeRouter, REVOKE_BODY_LIMIT, type RevokeRouterOptions } from '../src/revoke-router.js'
 import { MemorySessionIndex } from '../src/session-index/memory.js'
 import type { SessionIndex } from '../src/session-index/types.js'
+import { appServers } from './helpers/http-server.js'
 
 const TOKEN = '01953bd1-a6d3-739e-8aa3-83e881f09055'
 const PATH = '/auth/freedom-id/revoke/s3cr3t'
@@ -16,18 +16,9 @@ const PATH = '/auth/freedom-id/revoke/s3cr3t'
 const NOT_UTF8 = Buffer.concat([Buffer.from(`{"id":"${TOKEN}","x":"`), Buffer.from([0xff]), Buffer.from('"}')])
 const OVERSIZED = JSON.stringify({ id: TOKEN, pad: 'x'.repeat(REVOKE_BODY_LIMIT) })
 
-const servers: Server[] = []
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))))
-})
-
-async function listen(app: Express): Promise<Server> {
-  const server = app.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  servers.push(server)
-  return server
-}
+const servers = appServers()
+afterEach(() => servers.closeAll())
+const listen = (app: Express): Promise<Server> => servers.listen(app)
 
 /** A server with only the revoke router mounted. */
 async function revokeServer(options: Partial<RevokeRouterOptions> = {}, configure?: (app: Express) => void) {

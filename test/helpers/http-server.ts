@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 /** A plain HTTP server on 127.0.0.1 port 0, for provider faults the emulator does not produce. */
@@ -41,4 +41,20 @@ export async function closedPort(): Promise<number> {
   const port = Number(new URL(s.url).port)
   await s.close()
   return port
+}
+
+/** Servers for request handlers (Express apps) on 127.0.0.1 port 0; `closeAll()` closes every one opened so far. */
+export function appServers(): { listen(handler: RequestListener): Promise<Server>; closeAll(): Promise<void> } {
+  const servers: Server[] = []
+  return {
+    async listen(handler) {
+      const server = createServer(handler)
+      servers.push(server)
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      return server
+    },
+    async closeAll() {
+      await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))))
+    },
+  }
 }
