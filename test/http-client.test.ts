@@ -19,6 +19,13 @@ describe('HttpClient', () => {
         res.statusCode = 503
         res.end('<html>down</html>')
       } else if (path === '/huge') res.end(JSON.stringify({ blob: 'x'.repeat(5000) }))
+      else if (path === '/huge-chunked') {
+        for (let i = 0; i < 10; i++) res.write(`"${'x'.repeat(500)}"`)
+        res.end()
+      } else if (path === '/chunked') {
+        res.write('{"ok":')
+        res.end('true}')
+      }
       else if (path === '/hang') {
         res.write('{')
       }
@@ -58,6 +65,10 @@ describe('HttpClient', () => {
     expect(server.connections - before).toBeLessThanOrEqual(1)
   })
 
+  it('reads a chunked body without Content-Length', async () => {
+    expect((await client.send({ method: 'GET', url: `${server.url}/chunked`, operation: 'x' })).body).toEqual({ ok: true })
+  })
+
   it('returns undefined for an empty body', async () => {
     expect((await client.send({ method: 'GET', url: `${server.url}/empty`, operation: 'x' })).body).toBeUndefined()
   })
@@ -66,6 +77,7 @@ describe('HttpClient', () => {
     ['a body that is not JSON', '/html', 'RESPONSE_NOT_JSON'],
     ['a 5xx that is not JSON', '/html500', 'PROVIDER_HTTP_ERROR'],
     ['a body over the cap', '/huge', 'RESPONSE_TOO_LARGE'],
+    ['a chunked body over the cap', '/huge-chunked', 'RESPONSE_TOO_LARGE'],
     ['an answer that never completes', '/hang', 'PROVIDER_TIMEOUT'],
   ]
   it.each(faults)('turns %s into %s', async (_name, path, code) => {
