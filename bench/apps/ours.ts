@@ -1,0 +1,29 @@
+import passport from 'passport'
+import { FreedomIdStrategy, type FreedomIdProfile } from '../../src/index.js'
+import { BENCH_SCOPE, createShell, signedIn, type BenchUser } from './shell.js'
+import type { BenchApp, BenchAppConfig } from './types.js'
+
+/** Ours: `FreedomIdStrategy` with its defaults (JSON token request, id_token signature verified, userinfo fetched). */
+export async function createOursApp(config: BenchAppConfig): Promise<BenchApp> {
+  const { app, store } = createShell()
+  const pp = new passport.Passport()
+  const strategy = new FreedomIdStrategy(
+    {
+      clientID: config.clientID,
+      clientSecret: config.clientSecret,
+      callbackURL: `${config.appURL}/callback`,
+      issuer: config.issuer,
+      scope: BENCH_SCOPE,
+    },
+    (_accessToken: string, _refreshToken: string, profile: FreedomIdProfile, done: (err: null, user: BenchUser) => void) =>
+      done(null, { id: profile.id }),
+  )
+  pp.use(strategy)
+  pp.serializeUser((user, done) => done(null, user))
+  pp.deserializeUser((user: Express.User, done) => done(null, user))
+  app.use(pp.initialize())
+  app.use(pp.session())
+  app.get('/login', pp.authenticate('freedom-id'))
+  app.get('/callback', pp.authenticate('freedom-id'), (req, res) => signedIn(req.user as BenchUser | undefined, res))
+  return { app, store, close: () => strategy._http.close() }
+}

@@ -1,0 +1,78 @@
+import { startWorker, type Worker } from '../child-process.js'
+import { pin } from '../cpu-affinity.js'
+import { CookieJar } from '../cookie-jar.js'
+
+/** The apps that take turns: ours, the peer as shipped, the peer with signature checks, the floor. */
+export const APP_NAMES = ['ours', 'peer', 'peer-sig', 'floor'] as const
+export type AppName = (typeof APP_NAMES)[number]
+
+/** Emulator counters, summed over a process's life. */
+export interface ProviderTotals {
+  discovery: number
+  jwks: number
+  authorize: number
+  token: number
+  userinfo: number
+  /** TCP connections the emulator accepted, the load generator's included. */
+  connections: number
+}
+
+/** One app under test with its own emulator, each in its own process. */
+export interface AppUnderTest {
+  name: AppName
+  emulator: Worker
+  app: Worker
+  emulatorURL: string
+  appURL: string
+  /** One browser per virtual user, kept across runs. */
+  jars: CookieJar[]
+  /** Emulator counters since the app started (discovery at start-up and warm-up included). */
+  totals: ProviderTotals
+  /** App→provider TCP connections over all measured runs and warm-up. */
+  providerConnections: number
+}
+
+/** Adds one reading of the emulator's counters to an app's totals. */
+export function addTotals(totals: ProviderTotals, stats: ProviderTotals): void {
+  for (const key of Object.keys(totals) as (keyof ProviderTotals)[]) totals[key] += stats[key]
+}
+
+/**
+ * Starts an emulator process (signing id_tokens with `idTokenAlg`, default RS256) and an app process for each app,
+ * the app pinned to `appCores` when given, and one cookie jar per virtual user.
+ */
+export async function startApps(
+  names: readonly AppName[],
+  sub: string,
+  maxConcurrency: number,
+  appFlags: Partial<Record<AppName, string[]>> = {},
+  appCores?: string,
+  idTokenAlg: 'RS256' | 'ES256' = 'RS256',
+): Promise<AppUnderTest[]> {
+  const apps: AppUnderTest[] = []
+  for (const name of names) {
+    const emulator = await startWorker('./emulator-process.ts', [sub, idTokenAlg])
+    const emulatorURL = String(emulator.info.url)
+    const app = await startWorker('./app-process.ts', [name, emulatorURL], ['--expose-gc', ...(appFlags[name] ?? [])])
+    if (appCores !== undefined) pin(app.pid, appCores)
+    apps.push({
+      name,
+      emulator,
+      app,
+      emulatorURL,
+      appURL: String(app.info.url),
+      jars: Array.from({ length: maxConcurrency }, () => new CookieJar()),
+      totals: { discovery: 0, jwks: 0, authorize: 0, token: 0, userinfo: 0, connections: 0 },
+      providerConnections: 0,
+    })
+  }
+  return apps
+}
+
+/** Stops every process of the apps. */
+export async function stopApps(apps: readonly AppUnderTest[]): Promise<void> {
+  for (const a of apps) {
+    await a.app.stop()
+    await a.emulator.stop()
+  }
+}
