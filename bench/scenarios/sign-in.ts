@@ -27,20 +27,20 @@ export interface SignInRun {
   jwks: number
 }
 
-/** Medians over the rounds for one app and concurrency. */
-export interface SignInSummary {
-  app: AppName
-  concurrency: number
-  perSecond: number
-  p50Ms: number
-  p99Ms: number
-  cpuPer1000: number
-  emulatorCpuPer1000: number
-  loadCpuPer1000: number
-  appBusy: number
-  /** Most connections one slice of continuous load opened (median over the rounds). */
-  providerConnectionsPerSlice: number
-}
+/** Medians over the rounds for one app and concurrency (`providerConnectionsPerSlice`: the median of the rounds' most). */
+export type SignInSummary = Pick<
+  SignInRun,
+  | 'app'
+  | 'concurrency'
+  | 'perSecond'
+  | 'p50Ms'
+  | 'p99Ms'
+  | 'cpuPer1000'
+  | 'emulatorCpuPer1000'
+  | 'loadCpuPer1000'
+  | 'appBusy'
+  | 'providerConnectionsPerSlice'
+>
 
 /** Which sign-ins the rounds run. */
 export interface SignInPlan {
