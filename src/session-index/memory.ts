@@ -6,6 +6,7 @@ import {
   toTtlMs,
   type SessionIndex,
 } from './types.js'
+import { OrderedTable } from './ordered-table.js'
 
 /** Options of {@link MemorySessionIndex}. */
 export interface MemorySessionIndexOptions {
@@ -44,9 +45,9 @@ export class MemorySessionIndex implements SessionIndex {
   readonly ttl: number
   /** @internal */ readonly _maxEntries: number
   /** @internal */ readonly _now: () => number
-  /** @internal */ readonly _bindings = new Map<string, Binding>()
-  /** @internal */ readonly _owners = new Map<string, Owner>()
-  /** @internal */ readonly _revoked = new Map<string, number>()
+  /** @internal */ readonly _bindings = new OrderedTable<Binding>()
+  /** @internal */ readonly _owners = new OrderedTable<Owner>()
+  /** @internal */ readonly _revoked = new OrderedTable<number>()
 
   constructor(options: MemorySessionIndexOptions = {}) {
     this.ttl = options.ttl ?? DEFAULT_SESSION_INDEX_TTL
@@ -108,7 +109,7 @@ export class MemorySessionIndex implements SessionIndex {
   }
 
   /** @internal */
-  _live<T extends { expiresAt: number }>(map: Map<string, T>, key: string, now: number): T | undefined {
+  _live<T extends { expiresAt: number }>(map: OrderedTable<T>, key: string, now: number): T | undefined {
     const entry = map.get(key)
     if (entry === undefined || entry.expiresAt > now) return entry
     map.delete(key)
@@ -116,18 +117,15 @@ export class MemorySessionIndex implements SessionIndex {
   }
 
   /** @internal Inserts at the newest end, drops expired entries at the oldest end, then the oldest beyond the cap. */
-  _put<T extends { expiresAt: number } | number>(map: Map<string, T>, key: string, value: T): void {
-    map.set(key, value)
+  _put<T extends { expiresAt: number } | number>(table: OrderedTable<T>, key: string, value: T): void {
+    table.set(key, value)
     const now = this._now()
-    let swept = 0
-    for (const [k, v] of map) {
-      if (swept++ >= SWEEP_BATCH || expiry(v) > now) break
-      map.delete(k)
+    for (let swept = 0; swept < SWEEP_BATCH; swept++) {
+      const oldest = table.oldest()
+      if (oldest === undefined || expiry(oldest[1]) > now) break
+      table.delete(oldest[0])
     }
-    for (const k of map.keys()) {
-      if (map.size <= this._maxEntries) break
-      map.delete(k)
-    }
+    while (table.size > this._maxEntries) table.delete(table.oldest()![0])
   }
 }
 
