@@ -1,6 +1,6 @@
 import passport from 'passport'
 import { FreedomIdStrategy, type FreedomIdProfile } from '../../src/index.js'
-import { BENCH_SCOPE, createShell, signedIn, type BenchUser } from './shell.js'
+import { BENCH_SCOPE, createShell, mountPassport, type BenchUser } from './shell.js'
 import type { BenchApp, BenchAppConfig } from './types.js'
 
 /** Ours: `FreedomIdStrategy` with its defaults (JSON token request, id_token signature verified, userinfo fetched). */
@@ -19,11 +19,6 @@ export async function createOursApp(config: BenchAppConfig): Promise<BenchApp> {
       done(null, { id: profile.id }),
   )
   pp.use(strategy)
-  pp.serializeUser((user, done) => done(null, user))
-  pp.deserializeUser((user: Express.User, done) => done(null, user))
-  app.use(pp.initialize())
-  app.use(pp.session())
-  app.get('/login', pp.authenticate('freedom-id'))
-  app.get('/callback', pp.authenticate('freedom-id'), (req, res) => signedIn(req.user as BenchUser | undefined, res))
+  mountPassport(app, pp, 'freedom-id')
   return { app, store, close: () => strategy._http.close() }
 }

@@ -2,7 +2,7 @@ import type { Request } from 'express'
 import passport from 'passport'
 import * as client from 'openid-client'
 import { Strategy, type AuthenticateOptions } from 'openid-client/passport'
-import { BENCH_SCOPE, createShell, signedIn, type BenchUser } from './shell.js'
+import { BENCH_SCOPE, createShell, mountPassport, type BenchUser } from './shell.js'
 import type { BenchApp, BenchAppConfig } from './types.js'
 
 /**
@@ -50,11 +50,6 @@ export async function createPeerApp(config: BenchAppConfig, signatureChecks: boo
       },
     ),
   )
-  pp.serializeUser((user, done) => done(null, user))
-  pp.deserializeUser((user: Express.User, done) => done(null, user))
-  app.use(pp.initialize())
-  app.use(pp.session())
-  app.get('/login', pp.authenticate('peer'))
-  app.get('/callback', pp.authenticate('peer'), (req, res) => signedIn(req.user as BenchUser | undefined, res))
+  mountPassport(app, pp, 'peer')
   return { app, store }
 }

@@ -1,5 +1,6 @@
 import express, { type Express } from 'express'
 import session, { MemoryStore } from 'express-session'
+import type passport from 'passport'
 
 /** The user every bench app keeps in its session. */
 export interface BenchUser {
@@ -45,6 +46,19 @@ export function signedIn(user: BenchUser | undefined, res: express.Response): vo
     return
   }
   res.type('text/plain').send(user.id)
+}
+
+/**
+ * Mounts a Passport instance whose strategy `name` signs users in: sessions keep the whole user, `GET /login` starts a
+ * sign-in and `GET /callback` finishes it on the page {@link signedIn} renders.
+ */
+export function mountPassport(app: Express, pp: passport.Authenticator, name: string): void {
+  pp.serializeUser((user, done) => done(null, user))
+  pp.deserializeUser((user: Express.User, done) => done(null, user))
+  app.use(pp.initialize())
+  app.use(pp.session())
+  app.get('/login', pp.authenticate(name))
+  app.get('/callback', pp.authenticate(name), (req, res) => signedIn(req.user as BenchUser | undefined, res))
 }
 
 /** The scope every app asks for. */

@@ -1,21 +1,14 @@
 import { startWorker, type Worker } from '../child-process.js'
 import { pin } from '../cpu-affinity.js'
 import { CookieJar } from '../cookie-jar.js'
+import type { EmulatorStats } from '../../src/emulator/index.js'
 
 /** The apps that take turns: ours, the peer as shipped, the peer with signature checks, the floor. */
 export const APP_NAMES = ['ours', 'peer', 'peer-sig', 'floor'] as const
 export type AppName = (typeof APP_NAMES)[number]
 
-/** Emulator counters, summed over a process's life. */
-export interface ProviderTotals {
-  discovery: number
-  jwks: number
-  authorize: number
-  token: number
-  userinfo: number
-  /** TCP connections the emulator accepted, the load generator's included. */
-  connections: number
-}
+/** Emulator counters (its `stats`; `connections` includes the load generator's), summed over a process's life. */
+export type ProviderTotals = EmulatorStats
 
 /** One app under test with its own emulator, each in its own process. */
 export interface AppUnderTest {
