@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey } from 'jose'
 import { DEFAULT_ID_TOKEN_ALGS } from '../../src/index.js'
-import { HttpClient } from '../../src/http-client.js'
-import { verifyIdToken } from '../../src/id-token.js'
-import { KeySource } from '../../src/jwks.js'
+import { HttpClient } from '../../src/provider/http-client.js'
+import { verifyIdToken } from '../../src/sign-in/id-token.js'
+import { KeySource } from '../../src/provider/jwks.js'
 import { median } from '../stats.js'
 
 /** Verifications per second of one algorithm: ours (`verifyIdToken` + `KeySource`) and a bare `jose.jwtVerify`. */

@@ -1,4 +1,4 @@
-import { KNOWN_GRANTS } from '../grants.js'
+import { KNOWN_GRANTS } from '../sign-in/grants.js'
 import type { EmulatorUser } from './types.js'
 
 /** The client registered when `clients` is not given. Its id is the client_id of the Freedom ID docs' example. */

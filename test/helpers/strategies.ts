@@ -1,8 +1,8 @@
 import { DEMO_CLIENT } from '../../src/emulator/index.js'
-import type { FreedomIdStrategyOptions } from '../../src/options.js'
-import type { FreedomIdProfile } from '../../src/profile.js'
-import { FreedomIdStrategy } from '../../src/strategy.js'
-import type { FreedomIdVerify, VerifyCallback } from '../../src/verify-callback.js'
+import type { FreedomIdStrategyOptions } from '../../src/sign-in/options.js'
+import type { FreedomIdProfile } from '../../src/sign-in/profile.js'
+import { FreedomIdStrategy } from '../../src/sign-in/strategy.js'
+import type { FreedomIdVerify, VerifyCallback } from '../../src/sign-in/verify-callback.js'
 
 /** A verify callback that signs in `{ id: profile.id }`. */
 export const signInById = (_accessToken: string, _refreshToken: string, profile: FreedomIdProfile, done: VerifyCallback) =>

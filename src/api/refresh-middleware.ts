@@ -1,0 +1,177 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import { debuglog } from 'node:util'
+import type { FreedomIdClient } from './api-client.js'
+import { FreedomIdError, isFreedomIdError } from '../errors.js'
+import type { SessionBinder } from '../sign-out/session-index/types.js'
+import { SESSION_TOKEN_ID_KEY } from '../sign-out/session-index/types.js'
+import { logOutRequest } from '../sign-out/session-login.js'
+import { readSessionTokens, toStoredTokens, writeSessionTokens, type StoredTokens } from './session-tokens.js'
+import type { TokenResponse } from '../provider/token-exchange.js'
+
+const debug = debuglog('freedom-id')
+
+/** Options of {@link createTokenRefresher}. */
+export interface TokenRefresherOptions {
+  /** Makes the refresh call: a client from `createFreedomIdClient()`. Required. */
+  client: Pick<FreedomIdClient, 'refreshTokens'>
+  /** Seconds before `access_expire_at` from which the access token is refreshed. Default `60`. */
+  margin?: number
+  /** Reads the request's tokens. Default: `req.session.freedomIdTokens`, as {@link keepTokensOnLogIn} writes them. */
+  getTokens?: (req: Request) => StoredTokens | undefined | Promise<StoredTokens | undefined>
+  /** Stores the rotated tokens, or deletes them (`undefined`). Default: `req.session.freedomIdTokens`. */
+  setTokens?: (req: Request, tokens: StoredTokens | undefined) => void | Promise<void>
+  /**
+   * Called after a refused refresh token has logged the user out, instead of `next()`: e.g. redirect to the sign-in
+   * route. Default: the request continues unauthenticated.
+   */
+  onInvalid?: (req: Request, res: Response, next: NextFunction, error: FreedomIdError) => void | Promise<void>
+  /**
+   * The strategy's session index: a refresh issues a new token record `id`, which is bound to the session (and
+   * written to `req.session.freedomIdTokenId`) so that provider sign-out still finds it. Default: none; the session's
+   * `freedomIdTokenId` is still updated when present.
+   */
+  sessionIndex?: SessionBinder
+  /**
+   * Seconds a finished refresh is handed to requests that still carry the old refresh token (a parallel request that
+   * loaded the session before the rotated tokens were saved), instead of sending a refresh token Freedom ID already
+   * rotated. Default `30`.
+   */
+  reuseWindow?: number
+  /** The clock in milliseconds, for tests. Default `Date.now`. */
+  now?: () => number
+}
+
+interface Flight {
+  promise: Promise<TokenResponse>
+  /** Until when a fulfilled refresh is reused; `Infinity` while in flight. */
+  reuseUntil: number
+}
+
+type RefreshRequest = Request & {
+  session?: (Record<string, unknown> & { cookie?: { maxAge?: number | null } }) | null
+  sessionID?: string
+}
+
+const MAX_FLIGHTS = 10_000
+
+function seconds(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`createTokenRefresher: "${name}" option must be a non-negative number of seconds`)
+  }
+  return value
+}
+
+function optionalFunction(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') throw new TypeError(`createTokenRefresher: "${name}" option must be a function`)
+}
+
+/**
+ * Middleware that keeps the signed-in user's Freedom ID access token fresh. Mount it after the session middleware and
+ * `passport.session()`. For a request whose tokens (see `getTokens`) have an `access_expire_at` less than `margin`
+ * seconds away, it calls `client.refreshTokens()` and stores the rotated pair (`setTokens`) before the route runs;
+ * other requests cost one read. Tokens without a known expiry are never refreshed ahead of time.
+ *
+ * - Concurrent requests of one session share one refresh call (in-process single flight, by refresh token), and for
+ *   `reuseWindow` seconds afterwards a request still carrying the old refresh token gets the new pair. Across
+ *   processes, pin a session to one process or refresh elsewhere.
+ * - A refused refresh token (`REFRESH_TOKEN_INVALID`: rotated, expired, or the user signed out of Freedom ID), or an
+ *   expired access token without a refresh token, deletes the tokens and logs the user out (`req.logout()`), then
+ *   continues unauthenticated, or calls `onInvalid`.
+ * - A provider fault (5xx, timeout) leaves the tokens alone: the request continues while the access token is still
+ *   valid, and gets `next(err)` (status 502/504) once it has expired.
+ *
+ * @throws TypeError naming the option when an option is malformed.
+ */
+export function createTokenRefresher(options: TokenRefresherOptions): RequestHandler {
+  if (typeof options?.client?.refreshTokens !== 'function') {
+    throw new TypeError('createTokenRefresher requires a "client" option (createFreedomIdClient())')
+  }
+  const marginMs = seconds('margin', options.margin, 60) * 1000
+  const reuseMs = seconds('reuseWindow', options.reuseWindow, 30) * 1000
+  for (const name of ['getTokens', 'setTokens', 'onInvalid', 'now'] as const) optionalFunction(name, options[name])
+  if (options.sessionIndex !== undefined && typeof options.sessionIndex?.bind !== 'function') {
+    throw new TypeError('createTokenRefresher: "sessionIndex" option must be a session index')
+  }
+  const { client, onInvalid, sessionIndex } = options
+  const getTokens = options.getTokens ?? readSessionTokens
+  const setTokens = options.setTokens ?? writeSessionTokens
+  const now = options.now ?? Date.now
+  const flights = new Map<string, Flight>()
+
+  function sweep(at: number): void {
+    for (const [key, flight] of flights) {
+      if (flight.reuseUntil === Infinity) continue
+      if (flight.reuseUntil > at) break
+      flights.delete(key)
+    }
+    for (const key of flights.keys()) {
+      if (flights.size <= MAX_FLIGHTS) break
+      flights.delete(key)
+    }
+  }
+
+  function refreshOnce(refreshToken: string): Promise<TokenResponse> {
+    sweep(now())
+    const current = flights.get(refreshToken)
+    if (current && current.reuseUntil > now()) return current.promise
+    const flight: Flight = { promise: client.refreshTokens(refreshToken), reuseUntil: Infinity }
+    flights.set(refreshToken, flight)
+    flight.promise.then(
+      () => {
+        flights.delete(refreshToken)
+        if (reuseMs > 0) flights.set(refreshToken, { ...flight, reuseUntil: now() + reuseMs })
+      },
+      () => flights.delete(refreshToken),
+    )
+    return flight.promise
+  }
+
+  async function rebind(req: RefreshRequest, tokenId: string | undefined): Promise<void> {
+    const session = req.session
+    if (tokenId === undefined || !session) return
+    if (sessionIndex === undefined && session[SESSION_TOKEN_ID_KEY] === undefined) return
+    session[SESSION_TOKEN_ID_KEY] = tokenId
+    if (sessionIndex === undefined || typeof req.sessionID !== 'string') return
+    const maxAge = session.cookie?.maxAge
+    const ttl = typeof maxAge === 'number' && maxAge > 0 ? Math.ceil(maxAge / 1000) : sessionIndex.ttl
+    await sessionIndex.bind(tokenId, req.sessionID, Math.max(ttl, 1))
+  }
+
+  async function refresh(req: RefreshRequest, res: Response, next: NextFunction): Promise<void> {
+    const tokens = await getTokens(req)
+    const expiresAt = tokens ? Date.parse(tokens.access_expire_at ?? '') : Number.NaN
+    if (!tokens || Number.isNaN(expiresAt) || now() < expiresAt - marginMs) return next()
+    let fresh: TokenResponse
+    try {
+      if (tokens.refresh_token === undefined || tokens.refresh_token === '') {
+        if (now() < expiresAt) return next()
+        throw new FreedomIdError('REFRESH_TOKEN_INVALID', 'The access token expired and there is no refresh token: the user has to sign in again.')
+      }
+      fresh = await refreshOnce(tokens.refresh_token)
+    } catch (err) {
+      if (isFreedomIdError(err, 'REFRESH_TOKEN_INVALID')) {
+        debug('refresh token refused: logging the user out')
+        await setTokens(req, undefined)
+        if (req.session) delete req.session[SESSION_TOKEN_ID_KEY]
+        await logOutRequest(req)
+        if (onInvalid) return onInvalid(req, res, next, err)
+        return next()
+      }
+      if (now() < expiresAt) {
+        debug('token refresh failed (%s); the access token is still valid', isFreedomIdError(err) ? err.code : (err as Error)?.name)
+        return next()
+      }
+      throw err
+    }
+    const stored = toStoredTokens(fresh, now())
+    if (stored.refresh_token === undefined && tokens.refresh_token !== undefined) stored.refresh_token = tokens.refresh_token
+    await setTokens(req, stored)
+    await rebind(req, stored.id)
+    next()
+  }
+
+  return (req, res, next) => {
+    refresh(req as RefreshRequest, res, next).catch(next)
+  }
+}

@@ -1,0 +1,268 @@
+import type { Request } from 'express'
+import { debuglog } from 'node:util'
+import OAuth2Strategy from 'passport-oauth2'
+import { FreedomIdError, isFreedomIdError } from '../errors.js'
+import { HttpClient } from '../provider/http-client.js'
+import { KeySource } from '../provider/jwks.js'
+import { randomToken, safeReturnTo, storeLoginRecord, takeLoginRecord, type LoginRecord } from './login-records.js'
+import {
+  assertOAuth2Options,
+  completeOAuth2Login,
+  oauth2RedirectURI,
+  prepareOAuth2Session,
+  requestAuthorizationLink,
+  takeOAuth2LoginRecord,
+} from './oauth2-flow.js'
+import { buildOidcAuthorizationURL, completeOidcLogin, type CompletedLogin } from './oidc-flow.js'
+import { parseScope, resolveOptions, type FreedomIdStrategyOptions, type ResolvedOptions } from './options.js'
+import { bindSessionOnLogIn } from '../sign-out/session-binding.js'
+import { invokeVerify, type FreedomIdVerify } from './verify-callback.js'
+
+const debug = debuglog('freedom-id')
+
+/** Options of `passport.authenticate('freedom-id', options)` this strategy reads, besides Passport's own. */
+export interface FreedomIdAuthenticateOptions {
+  /** Same-origin path to return to after sign-in, handed back as `info.returnTo`. Else the login request's `?returnTo=`. */
+  returnTo?: string
+  /** Overrides the strategy's `callbackURL` for this login. */
+  callbackURL?: string
+  /** Overrides the strategy's `scope` for this login. */
+  scope?: string | string[]
+  [option: string]: unknown
+}
+
+type Query = Record<string, unknown>
+type Session = Record<string, unknown> & { save?: (cb: (err?: unknown) => void) => void }
+
+function queryOf(req: Request): Query {
+  if (req.query && typeof req.query === 'object') return req.query as Query
+  return Object.fromEntries(new URL(req.url ?? '/', 'http://localhost').searchParams)
+}
+
+function single(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined
+}
+
+/** Resolves a relative `callbackURL` against the request's origin, honouring Express `trust proxy`. */
+function absoluteCallbackURL(req: Request, callbackURL: string): string {
+  if (!callbackURL.startsWith('/')) return callbackURL
+  const express = (req as { app?: unknown }).app !== undefined
+  const protocol = express ? req.protocol : (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'
+  const host = (express ? req.host : undefined) ?? req.headers.host ?? 'localhost'
+  return `${protocol}://${host}${callbackURL}`
+}
+
+/**
+ * Passport strategy for Freedom ID. Name: `'freedom-id'`.
+ *
+ * A request without `code` (OIDC) or `authorization_code` (OAuth2) starts a login; the callback finishes it. Failed
+ * logins are `fail({ message, code })`; provider and network faults are `error(FreedomIdError)` with status 502/504.
+ */
+export class FreedomIdStrategy extends OAuth2Strategy {
+  override name = 'freedom-id'
+  /** @internal */ readonly _options: ResolvedOptions
+  /** @internal */ readonly _http: HttpClient
+  /** @internal */ readonly _keys: KeySource
+  /** @internal */ readonly _verifyFn: FreedomIdVerify
+
+  constructor(options: FreedomIdStrategyOptions, verify: FreedomIdVerify) {
+    if (typeof verify !== 'function') throw new TypeError('FreedomIdStrategy requires a verify callback')
+    const resolved = resolveOptions(options)
+    if (resolved.protocol === 'oauth2') assertOAuth2Options(resolved)
+    super(
+      {
+        authorizationURL: resolved.authorizationURL,
+        tokenURL: resolved.tokenURL,
+        clientID: resolved.clientID,
+        clientSecret: resolved.clientSecret,
+        callbackURL: resolved.callbackURL,
+      },
+      verify as OAuth2Strategy.VerifyFunction,
+    )
+    this._options = resolved
+    this._verifyFn = verify
+    this._http = new HttpClient({ timeout: resolved.timeout, ...(resolved.dispatcher && { dispatcher: resolved.dispatcher }) })
+    this._keys = new KeySource({
+      issuer: resolved.issuer,
+      http: this._http,
+      ...(resolved.jwksURI !== undefined && { jwksURI: resolved.jwksURI }),
+    })
+  }
+
+  /**
+   * Extra parameters for the authorization request; override to add e.g. `prompt` or `login_hint`. They never replace
+   * `state`, `nonce`, `client_id`, `redirect_uri`, `scope` or `response_type`. In the OAuth2 flavour they are extra
+   * fields of the authorization-link call's JSON body, never replacing `redirect_uri` or `grants`. Default `{}`.
+   */
+  override authorizationParams(_options: FreedomIdAuthenticateOptions): Record<string, unknown> {
+    return {}
+  }
+
+  /** Extra body parameters for the token request; override to add provider-specific ones. Default `{}`. */
+  override tokenParams(_options: FreedomIdAuthenticateOptions): Record<string, string> {
+    return {}
+  }
+
+  override authenticate(req: Request, options: FreedomIdAuthenticateOptions = {}): void {
+    const session = (req as unknown as { session?: Session | null }).session
+    if (!session || typeof session !== 'object') {
+      this.error(new Error('FreedomIdStrategy needs sessions: add express-session (or cookie-session) before passport.'))
+      return
+    }
+    const query = queryOf(req)
+    if (query.error !== undefined || query.error_code !== undefined) {
+      this._providerErrorCallback(session, query)
+      return
+    }
+    const code = this._options.protocol === 'oauth2' ? query.authorization_code : query.code
+    if (code !== undefined) {
+      this._finish(req, session, query, options).catch((err: unknown) => this.error(err as Error))
+      return
+    }
+    this._start(req, session, query, options)
+  }
+
+  /** @internal */
+  _start(req: Request, session: Session, query: Query, options: FreedomIdAuthenticateOptions): void {
+    const o = this._options
+    let scope: string[]
+    try {
+      scope = options.scope === undefined ? o.scope : parseScope(options.scope, o.protocol, o.extraGrants)
+    } catch (err) {
+      this.error(err as Error)
+      return
+    }
+    const record: LoginRecord = {
+      state: randomToken(),
+      nonce: randomToken(),
+      redirect_uri: absoluteCallbackURL(req, typeof options.callbackURL === 'string' ? options.callbackURL : o.callbackURL),
+      created: Date.now(),
+    }
+    if (o.pkce) record.code_verifier = randomToken()
+    if (o.maxAge !== undefined) record.max_age = o.maxAge
+    const returnTo = safeReturnTo(options.returnTo ?? query.returnTo)
+    if (returnTo !== undefined) record.returnTo = returnTo
+    if (o.protocol === 'oauth2') {
+      this._startOAuth2(session, record, scope, options)
+      return
+    }
+    storeLoginRecord(session, o.sessionKey, record)
+    const url = buildOidcAuthorizationURL(o, record, scope, this.authorizationParams(options))
+    this._saveThen(session, () => this.redirect(url))
+  }
+
+  /** @internal */
+  _startOAuth2(session: Session, record: LoginRecord, scope: string[], options: FreedomIdAuthenticateOptions): void {
+    const o = this._options
+    record.redirect_uri = oauth2RedirectURI(record.redirect_uri, record.state, o.stateInRedirectURI)
+    prepareOAuth2Session(session, o)
+    storeLoginRecord(session, o.sessionKey, record)
+    requestAuthorizationLink(o, this._http, record, scope, this.authorizationParams(options)).then(
+      (url) => this._saveThen(session, () => this.redirect(url)),
+      (err: unknown) => {
+        takeLoginRecord(session, o.sessionKey, record.state)
+        this._failOrError(err)
+      },
+    )
+  }
+
+  /** @internal */
+  async _finish(req: Request, session: Session, query: Query, options: FreedomIdAuthenticateOptions): Promise<void> {
+    const o = this._options
+    const oauth2 = o.protocol === 'oauth2'
+    const state = single(query.state)
+    const record = oauth2
+      ? takeOAuth2LoginRecord(session, o, state)
+      : state === undefined ? undefined : takeLoginRecord(session, o.sessionKey, state)
+    if (!record) {
+      this._failWith(
+        new FreedomIdError(
+          'STATE_MISSING',
+          'No pending Freedom ID login matches this callback\'s "state". Usual causes: the session cookie was not sent back ' +
+            '(SameSite, a non-HTTPS callback with a Secure cookie, or the callback on another domain than the login), ' +
+            'the login was started more than 10 minutes ago, or this callback was already used.',
+        ),
+      )
+      return
+    }
+    const code = single(oauth2 ? query.authorization_code : query.code)
+    if (code === undefined) {
+      this._failWith(new FreedomIdError('CODE_MISSING', 'The callback carries no usable authorization code.'))
+      return
+    }
+    let login: CompletedLogin
+    try {
+      login = oauth2
+        ? await completeOAuth2Login(o, this._http, code, this.tokenParams(options))
+        : await completeOidcLogin(o, this._http, this._keys, record, code, this.tokenParams(options))
+    } catch (err) {
+      this._failOrError(err)
+      return
+    }
+    this._callVerify(req, login, record)
+  }
+
+  /** @internal */
+  _callVerify(req: Request, login: CompletedLogin, record: LoginRecord): void {
+    const tokenId = typeof login.tokens.id === 'string' ? login.tokens.id : undefined
+    if (tokenId === undefined && this._options.revokeURL !== undefined) {
+      debug('token response has no "id": this login cannot be ended through revoke_uri')
+    }
+    invokeVerify(this._verifyFn, this._options.passReqToCallback, req, login.tokens, login.profile, (err, user, info) => {
+      if (err) return this.error(err as Error)
+      if (!user) {
+        const challenge = typeof info === 'string' ? { message: info } : (info ?? { message: 'The verify callback refused the user.' })
+        return this.fail(challenge as { message: string }, 401)
+      }
+      const extra: Record<string, unknown> = typeof info === 'string' ? { message: info } : { ...(info as object | undefined) }
+      if (tokenId !== undefined) extra.tokenId = tokenId
+      if (record.returnTo !== undefined) extra.returnTo = record.returnTo
+      if (tokenId !== undefined && this._options.sessionIndex) bindSessionOnLogIn(req, this._options.sessionIndex, tokenId)
+      this.success(user, extra)
+    })
+  }
+
+  /** @internal */
+  _providerErrorCallback(session: Session, query: Query): void {
+    const state = single(query.state)
+    if (this._options.protocol === 'oauth2') takeOAuth2LoginRecord(session, this._options, state)
+    else if (state !== undefined) takeLoginRecord(session, this._options.sessionKey, state)
+    const error = single(query.error)
+    const errorCode = single(query.error_code)
+    const description = single(query.error_description)
+    if (error === 'access_denied') {
+      this._failWith(new FreedomIdError('ACCESS_DENIED', description ?? 'The user cancelled the Freedom ID sign-in.'))
+      return
+    }
+    const what = error !== undefined ? `error "${error}"` : `error_code ${errorCode ?? '(empty)'}`
+    const details = errorCode !== undefined ? { providerCode: Number.isNaN(Number(errorCode)) ? errorCode : Number(errorCode) } : {}
+    this._failWith(
+      new FreedomIdError('AUTHORIZATION_ERROR', `Freedom ID ended the sign-in with ${what}${description ? `: ${description}` : ''}.`, {
+        ...details,
+        ...(description !== undefined && { providerMessage: description }),
+      }),
+    )
+  }
+
+  /** @internal */
+  _failOrError(err: unknown): void {
+    if (isFreedomIdError(err) && err.isLoginFailure) this._failWith(err)
+    else {
+      debug('login error: %s', isFreedomIdError(err) ? err.code : (err as Error)?.name)
+      this.error(err as Error)
+    }
+  }
+
+  /** @internal */
+  _failWith(err: FreedomIdError): void {
+    debug('login failed: %s', err.code)
+    const challenge = { message: err.message, code: err.code, ...(err.claim !== undefined && { claim: err.claim }) }
+    this.fail(challenge as { message: string }, err.status)
+  }
+
+  /** @internal */
+  _saveThen(session: Session, next: () => void): void {
+    if (typeof session.save !== 'function') return next()
+    session.save((err) => (err ? this.error(err as Error) : next()))
+  }
+}

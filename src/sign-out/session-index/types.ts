@@ -1,0 +1,74 @@
+/**
+ * The session key under which the strategy stores the Freedom ID token record `id` of the login, so that
+ * {@link createRevokeGuard} can tell whether the session belongs to a revoked token.
+ *
+ * @see {@link https://docs.freedompay.kz/api-12108733 | Token exchange}: the provider later POSTs `{"id": TOKEN_ID}`
+ * to `revoke_uri`.
+ */
+export const SESSION_TOKEN_ID_KEY = 'freedomIdTokenId'
+
+/** Where the strategy records a login's token `id` for provider sign-out; see the revoke router. */
+export interface SessionBinder {
+  bind(tokenId: string, sessionId: string, ttlSeconds?: number): Promise<void>
+  readonly ttl: number
+}
+
+/** Default lifetime of bindings and revoked marks, in seconds: 30 days. */
+export const DEFAULT_SESSION_INDEX_TTL = 30 * 24 * 60 * 60
+
+/**
+ * Maps a Freedom ID token id (the token record `id`, a UUID) to the ids of the sessions its login created, so that a
+ * provider-initiated sign-out (`POST revoke_uri {"id"}`) can destroy them, and remembers revoked token ids so that
+ * sessions the store cannot destroy by id (cookie sessions) or written after the revoke are caught by the guard.
+ *
+ * Token ids are compared case-insensitively (UUIDs). Every entry expires: keep `ttl` no shorter than the session's
+ * lifetime (the session cookie's `maxAge`).
+ */
+export interface SessionIndex {
+  /** Default lifetime of bindings and revoked marks, in seconds. */
+  readonly ttl: number
+
+  /**
+   * Adds `sessionId` to the sessions of `tokenId` and records `sessionId → tokenId`. A token id may hold several
+   * sessions. The binding lives `ttlSeconds` (default {@link SessionIndex.ttl}); a later bind never shortens it.
+   */
+  bind(tokenId: string, sessionId: string, ttlSeconds?: number): Promise<void>
+
+  /**
+   * Removes and returns every session id bound to `tokenId`, and marks `tokenId` revoked for at least
+   * {@link SessionIndex.ttl} (longer if a binding had a longer lifetime left). Idempotent: a repeat returns `[]`.
+   * One round trip in Redis.
+   */
+  revoke(tokenId: string): Promise<string[]>
+
+  /** True while `tokenId` is marked revoked. One lookup (Redis: one `EXISTS`). */
+  isRevoked(tokenId: string): Promise<boolean>
+
+  /** The token id `sessionId` was bound to, while the binding lives (it outlives a revoke). */
+  tokenIdOf(sessionId: string): Promise<string | undefined>
+}
+
+/** Token ids are UUIDs, which compare case-insensitively (RFC 9562 §4). */
+export function normalizeTokenId(tokenId: string): string {
+  return tokenId.toLowerCase()
+}
+
+/** Throws a `TypeError` naming the option unless `value` is a positive integer. */
+export function assertPositiveInteger(name: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`"${name}" option must be a positive integer`)
+  }
+}
+
+/** Converts a lifetime in seconds to whole milliseconds; throws a `TypeError` unless it is a positive finite number. */
+export function toTtlMs(name: string, seconds: unknown): number {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new TypeError(`"${name}" must be a positive number of seconds`)
+  }
+  return Math.ceil(seconds * 1000)
+}
+
+/** Throws a `TypeError` unless `value` is a non-empty string. */
+export function assertId(name: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`"${name}" must be a non-empty string`)
+}

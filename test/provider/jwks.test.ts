@@ -1,0 +1,302 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals'
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose'
+import { FreedomIdError } from '../../src/errors.js'
+import { HttpClient } from '../../src/provider/http-client.js'
+import { verifyIdToken } from '../../src/sign-in/id-token.js'
+import { KeySource, type KeySourceOptions } from '../../src/provider/jwks.js'
+
+const NOW = 1_740_472_605
+const CLIENT_ID = 'b4b93cc5-3ca5-4ca1-aaaf-5aab2aac7584'
+const NONCE = 'opQnEJ5fvOt5JLbl8IBAcS82Yy6QXFFm'
+
+/** What the fake provider answers on a path: a status and JSON body, or no answer at all. */
+type Reply = { status: number; body?: unknown } | 'hang'
+
+interface FakeProvider {
+  url: string
+  /** Replaced by tests to change what the provider serves. */
+  reply: (path: string) => Reply
+  close: () => Promise<void>
+}
+
+async function startProvider(): Promise<FakeProvider> {
+  const provider = { reply: (_path: string): Reply => ({ status: 404 }) } as FakeProvider
+  const server: Server = createServer((req, res) => {
+    const reply = provider.reply(req.url ?? '/')
+    if (reply === 'hang') return
+    res.writeHead(reply.status, { 'content-type': 'application/json' })
+    res.end(reply.body === undefined ? '' : JSON.stringify(reply.body))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  provider.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  provider.close = () => {
+    server.closeAllConnections()
+    return new Promise((resolve) => server.close(() => resolve()))
+  }
+  return provider
+}
+
+interface SigningKey {
+  privateKey: CryptoKey
+  jwk: JWK
+}
+
+async function signingKey(kid?: string): Promise<SigningKey> {
+  const pair = await generateKeyPair('RS256', { extractable: true })
+  const jwk = { ...(await exportJWK(pair.publicKey)), alg: 'RS256', ...(kid === undefined ? {} : { kid }) }
+  return { privateKey: pair.privateKey, jwk }
+}
+
+let provider: FakeProvider
+let http: HttpClient
+let keyA: SigningKey
+let keyB: SigningKey
+let keyC: SigningKey
+
+beforeAll(async () => {
+  provider = await startProvider()
+  http = new HttpClient()
+  ;[keyA, keyB, keyC] = await Promise.all([signingKey('a'), signingKey('b'), signingKey('c')])
+})
+
+afterAll(async () => {
+  await http.close()
+  await provider.close()
+})
+
+afterEach(() => {
+  jest.restoreAllMocks()
+})
+
+/** Serves discovery at the issuer and the given keys at `/jwks`. */
+function serve(...jwks: JWK[]): void {
+  provider.reply = (path) => {
+    if (path === '/.well-known/openid-configuration') {
+      return { status: 200, body: { issuer: provider.url, jwks_uri: `${provider.url}/jwks` } }
+    }
+    if (path === '/jwks') return { status: 200, body: { keys: jwks } }
+    return { status: 404 }
+  }
+}
+
+function sign(key: SigningKey, kid: string | undefined = key.jwk.kid): Promise<string> {
+  return new SignJWT({ sub: '42', nonce: NONCE, iat: NOW - 5, exp: NOW + 600 })
+    .setIssuer(provider.url)
+    .setAudience(CLIENT_ID)
+    .setProtectedHeader({ alg: 'RS256', ...(kid === undefined ? {} : { kid }) })
+    .sign(key.privateKey)
+}
+
+function verify(token: string, keys: KeySource) {
+  return verifyIdToken(token, {
+    issuer: provider.url,
+    clientID: CLIENT_ID,
+    clientSecret: 'unused',
+    algorithms: ['RS256', 'HS256'],
+    clockTolerance: 0,
+    nonce: NONCE,
+    keys,
+    currentDate: new Date(NOW * 1000),
+  })
+}
+
+function source(options: Partial<KeySourceOptions> = {}): KeySource {
+  return new KeySource({ issuer: provider.url, http, ...options })
+}
+
+async function rejection(promise: Promise<unknown>): Promise<FreedomIdError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  if (!(err instanceof FreedomIdError)) throw new Error(`expected a FreedomIdError, got ${String(err)}`)
+  return err
+}
+
+/** Moves `Date.now()` forward, the clock jose measures the refetch cooldown on. */
+function advanceClock(ms: number): void {
+  const realNow = Date.now.bind(Date)
+  const skew = ms
+  jest.spyOn(Date, 'now').mockImplementation(() => realNow() + skew)
+}
+
+describe('KeySource fetching', () => {
+  it('50 verifications fetch discovery once and the JWKS once', async () => {
+    serve(keyA.jwk)
+    const keys = source()
+    const token = await sign(keyA)
+    for (let i = 0; i < 50; i++) await verify(token, keys)
+    expect(keys.stats).toEqual({ discovery: 1, jwks: 1 })
+  })
+
+  it('concurrent first verifications share one discovery and one JWKS fetch', async () => {
+    serve(keyA.jwk)
+    const keys = source()
+    const token = await sign(keyA)
+    const results = await Promise.all(Array.from({ length: 20 }, () => verify(token, keys)))
+    expect(results).toHaveLength(20)
+    expect(keys.stats).toEqual({ discovery: 1, jwks: 1 })
+  })
+
+  it('with jwksURI no discovery happens', async () => {
+    serve(keyA.jwk)
+    const keys = source({ jwksURI: `${provider.url}/jwks` })
+    await verify(await sign(keyA), keys)
+    expect(keys.stats).toEqual({ discovery: 0, jwks: 1 })
+  })
+
+  it('nothing is fetched before the first asymmetric token arrives', () => {
+    serve(keyA.jwk)
+    expect(source().stats).toEqual({ discovery: 0, jwks: 0 })
+  })
+
+  it('a token without kid is verified with the one key of the JWKS', async () => {
+    const anonymous = await signingKey()
+    serve(anonymous.jwk)
+    await expect(verify(await sign(anonymous), source())).resolves.toMatchObject({ sub: '42' })
+  })
+
+  it('a token without kid is verified with whichever of several matching keys signed it', async () => {
+    const first = await signingKey()
+    const second = await signingKey()
+    serve(first.jwk, second.jwk)
+    await expect(verify(await sign(second), source())).resolves.toMatchObject({ sub: '42' })
+  })
+
+  it('a token without kid signed by none of several keys fails on its signature', async () => {
+    const first = await signingKey()
+    const second = await signingKey()
+    serve(first.jwk, second.jwk)
+    const stranger = await signingKey()
+    const err = await rejection(verify(await sign(stranger), source()))
+    expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ID_TOKEN_INVALID', claim: 'signature' })
+  })
+})
+
+describe('KeySource key rotation', () => {
+  it('an unknown kid within the cooldown fails without a fetch', async () => {
+    serve(keyA.jwk)
+    const keys = source()
+    await verify(await sign(keyA), keys)
+    serve(keyA.jwk, keyB.jwk)
+    const err = await rejection(verify(await sign(keyB), keys))
+    expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ID_TOKEN_INVALID', claim: 'kid' })
+    expect(keys.stats.jwks).toBe(1)
+  })
+
+  it('an unknown kid after the cooldown refetches once and finds the rotated key; the next unknown kid does not refetch', async () => {
+    serve(keyA.jwk)
+    const keys = source()
+    await verify(await sign(keyA), keys)
+    serve(keyB.jwk)
+    advanceClock(30_000)
+    await expect(verify(await sign(keyB), keys)).resolves.toMatchObject({ sub: '42' })
+    expect(keys.stats.jwks).toBe(2)
+
+    serve(keyB.jwk, keyC.jwk)
+    const err = await rejection(verify(await sign(keyC), keys))
+    expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ID_TOKEN_INVALID', claim: 'kid' })
+    expect(keys.stats).toEqual({ discovery: 1, jwks: 2 })
+  })
+
+  it('a kid missing even after the refetch fails as kid', async () => {
+    serve(keyA.jwk)
+    const keys = source({ cooldown: 0 })
+    await verify(await sign(keyA), keys)
+    const err = await rejection(verify(await sign(keyA, 'retired'), keys))
+    expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ID_TOKEN_INVALID', claim: 'kid' })
+    expect(keys.stats.jwks).toBe(2)
+  })
+})
+
+describe('KeySource failures', () => {
+  const discovery = '/.well-known/openid-configuration'
+  const rows: Array<[string, (path: string, url: string) => Reply, number]> = [
+    ['no discovery document (404)', () => ({ status: 404 }), 502],
+    ['a discovery document without jwks_uri', (p) => (p === discovery ? { status: 200, body: {} } : { status: 404 }), 502],
+    ['a discovery document that is not an object', (p) => (p === discovery ? { status: 200, body: [1] } : { status: 404 }), 502],
+    [
+      'a discovery document naming another issuer',
+      (p, url) => (p === discovery ? { status: 200, body: { issuer: 'https://evil.example', jwks_uri: `${url}/jwks` } } : { status: 404 }),
+      502,
+    ],
+    ['a JWKS answering 500', (p, url) => (p === discovery ? { status: 200, body: { jwks_uri: `${url}/jwks` } } : { status: 500 }), 502],
+    [
+      'a JWKS that is not a key set',
+      (p, url) => (p === discovery ? { status: 200, body: { jwks_uri: `${url}/jwks` } } : { status: 200, body: { k: 1 } }),
+      502,
+    ],
+    [
+      'a JWKS whose matching key is malformed',
+      (p, url) =>
+        p === discovery
+          ? { status: 200, body: { jwks_uri: `${url}/jwks` } }
+          : { status: 200, body: { keys: [{ kty: 'RSA', kid: 'a', alg: 'RS256' }] } },
+      502,
+    ],
+  ]
+
+  it.each(rows)('%s is JWKS_UNAVAILABLE naming the jwksURI option', async (_name, reply, status) => {
+    provider.reply = (path) => reply(path, provider.url)
+    const err = await rejection(verify(await sign(keyA), source()))
+    expect({ code: err.code, status: err.status }).toEqual({ code: 'JWKS_UNAVAILABLE', status })
+    expect(err.message).toContain('"jwksURI"')
+  })
+
+  it('a JWKS server that is down is JWKS_UNAVAILABLE', async () => {
+    const down = await startProvider()
+    await down.close()
+    const err = await rejection(verify(await sign(keyA), source({ jwksURI: `${down.url}/jwks` })))
+    expect({ code: err.code, status: err.status }).toEqual({ code: 'JWKS_UNAVAILABLE', status: 502 })
+    expect((err.cause as FreedomIdError).code).toBe('PROVIDER_UNREACHABLE')
+    expect(err.message).toContain('"jwksURI"')
+  })
+
+  it('a JWKS fetch that times out is JWKS_UNAVAILABLE with status 504', async () => {
+    provider.reply = () => 'hang'
+    const impatient = new HttpClient({ timeout: 50 })
+    try {
+      const err = await rejection(verify(await sign(keyA), source({ http: impatient, jwksURI: `${provider.url}/jwks` })))
+      expect({ code: err.code, status: err.status }).toEqual({ code: 'JWKS_UNAVAILABLE', status: 504 })
+      expect((err.cause as FreedomIdError).code).toBe('PROVIDER_TIMEOUT')
+    } finally {
+      await impatient.close()
+    }
+  })
+
+  it('a failed discovery is retried by the next token', async () => {
+    provider.reply = () => ({ status: 503 })
+    const keys = source()
+    const token = await sign(keyA)
+    expect((await rejection(verify(token, keys))).code).toBe('JWKS_UNAVAILABLE')
+    serve(keyA.jwk)
+    await expect(verify(token, keys)).resolves.toMatchObject({ sub: '42' })
+    expect(keys.stats).toEqual({ discovery: 2, jwks: 1 })
+  })
+
+  it('a failed JWKS fetch is retried by the next token', async () => {
+    provider.reply = () => ({ status: 500 })
+    const keys = source({ jwksURI: `${provider.url}/jwks` })
+    const token = await sign(keyA)
+    expect((await rejection(verify(token, keys))).code).toBe('JWKS_UNAVAILABLE')
+    serve(keyA.jwk)
+    await expect(verify(token, keys)).resolves.toMatchObject({ sub: '42' })
+    expect(keys.stats).toEqual({ discovery: 0, jwks: 2 })
+  })
+})
+
+describe('KeySource options', () => {
+  const rows: Array<[string, Partial<KeySourceOptions>, string]> = [
+    ['an issuer that is not a URL', { issuer: 'passport.freedompay.kz' }, '"issuer"'],
+    ['a jwksURI that is not a URL', { jwksURI: '/jwks' }, '"jwksURI"'],
+    ['a missing http client', { http: undefined as unknown as HttpClient }, '"http"'],
+    ['a negative cooldown', { cooldown: -1 }, '"cooldown"'],
+    ['a NaN cooldown', { cooldown: Number.NaN }, '"cooldown"'],
+  ]
+  it.each(rows)('%s is a TypeError naming the option', (_name, options, name) => {
+    expect(() => source(options)).toThrow(TypeError)
+    expect(() => source(options)).toThrow(name)
+  })
+})

@@ -1,0 +1,158 @@
+import { describe, expect, it } from '@jest/globals'
+import { FreedomIdStrategy } from '../../src/sign-in/strategy.js'
+import type { FreedomIdStrategyOptions } from '../../src/sign-in/options.js'
+import { fakeRequest, fakeSession, redirectParams, run } from '../helpers/strategy-harness.js'
+
+const options: FreedomIdStrategyOptions = {
+  clientID: 'c388f3cd-7722-4040-9bb2-94b0a05093aa',
+  clientSecret: 'secret',
+  callbackURL: 'https://app.example/auth/freedom-id/callback',
+}
+const verify = () => undefined
+
+function strategy(overrides: Partial<FreedomIdStrategyOptions> = {}) {
+  return new FreedomIdStrategy({ ...options, ...overrides }, verify)
+}
+
+describe('starting a login', () => {
+  it('redirects to /openid with every documented parameter', async () => {
+    const req = fakeRequest()
+    const outcome = await run(strategy({ scope: ['read.email', 'read.phone'] }), req)
+    expect(outcome.type).toBe('redirect')
+    const url = new URL((outcome as { url: string }).url)
+    expect(`${url.origin}${url.pathname}`).toBe('https://passport.freedompay.kz/openid')
+    const params = url.searchParams
+    expect(params.get('response_type')).toBe('code')
+    expect(params.get('client_id')).toBe(options.clientID)
+    expect(params.get('redirect_uri')).toBe(options.callbackURL)
+    expect(params.get('scope')).toBe('openid read.email read.phone')
+    expect(params.get('state')).toMatch(/^[A-Za-z0-9_-]{43,}$/)
+    expect(params.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43,}$/)
+    expect(params.get('state')).not.toBe(params.get('nonce'))
+    expect(params.has('code_challenge')).toBe(false)
+    expect(params.has('max_age')).toBe(false)
+  })
+
+  it('stores a login record under sessionKey and saves the session before redirecting', async () => {
+    const session = fakeSession()
+    const s = strategy({ sessionKey: 'my-key' })
+    const outcome = await run(s, fakeRequest({ session }))
+    const params = redirectParams(outcome)
+    expect(session.saves).toBe(1)
+    const records = session['my-key'] as Record<string, { nonce: string; redirect_uri: string; created: number }>
+    const record = records[params.get('state')!]
+    expect(record).toMatchObject({ nonce: params.get('nonce'), redirect_uri: options.callbackURL })
+    expect(typeof record?.created).toBe('number')
+  })
+
+  it('reports a failed session save as an error instead of redirecting', async () => {
+    const session = fakeSession()
+    session.save = (cb) => cb(new Error('store down'))
+    const outcome = await run(strategy(), fakeRequest({ session }))
+    expect(outcome).toMatchObject({ type: 'error', error: { message: 'store down' } })
+  })
+
+  it('works with a session that has no save() (cookie-session)', async () => {
+    const session: Record<string, unknown> = {}
+    const outcome = await run(strategy(), fakeRequest({ session }))
+    expect(outcome.type).toBe('redirect')
+    expect(Object.keys(session['freedom-id'] as object)).toHaveLength(1)
+  })
+
+  it('errors with advice when there is no session middleware', async () => {
+    const outcome = await run(strategy(), fakeRequest({ session: null }))
+    expect(outcome.type).toBe('error')
+    expect((outcome as { error: Error }).error.message).toMatch(/express-session/)
+  })
+
+  it('uses fresh state and nonce for every login and keeps each tab pending', async () => {
+    const session = fakeSession()
+    const s = strategy()
+    const states = new Set<string>()
+    const nonces = new Set<string>()
+    for (let i = 0; i < 3; i++) {
+      const params = redirectParams(await run(s, fakeRequest({ session })))
+      states.add(params.get('state')!)
+      nonces.add(params.get('nonce')!)
+    }
+    expect(states.size).toBe(3)
+    expect(nonces.size).toBe(3)
+    expect(Object.keys(session['freedom-id'] as object).sort()).toEqual([...states].sort())
+  })
+
+  it('sends an S256 PKCE challenge when pkce is on', async () => {
+    const session = fakeSession()
+    const params = redirectParams(await run(strategy({ pkce: true }), fakeRequest({ session })))
+    expect(params.get('code_challenge_method')).toBe('S256')
+    expect(params.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    const record = (session['freedom-id'] as Record<string, { code_verifier?: string }>)[params.get('state')!]
+    expect(record?.code_verifier).toMatch(/^[A-Za-z0-9_-]{43}$/)
+  })
+
+  it('sends max_age when maxAge is set', async () => {
+    const params = redirectParams(await run(strategy({ maxAge: 300 }), fakeRequest()))
+    expect(params.get('max_age')).toBe('300')
+  })
+
+  it('resolves a relative callbackURL against the request host and protocol', async () => {
+    const req = fakeRequest({ protocol: 'https', host: 'shop.example:8443' })
+    const params = redirectParams(await run(strategy({ callbackURL: '/auth/cb' }), req))
+    expect(params.get('redirect_uri')).toBe('https://shop.example:8443/auth/cb')
+  })
+
+  it('resolves a relative callbackURL from the Host header outside Express', async () => {
+    const req = fakeRequest({ headers: { host: 'plain.example' } })
+    ;(req as unknown as { app?: unknown }).app = undefined
+    ;(req as unknown as { query?: unknown }).query = undefined
+    const params = redirectParams(await run(strategy({ callbackURL: '/auth/cb' }), req))
+    expect(params.get('redirect_uri')).toBe('http://plain.example/auth/cb')
+  })
+
+  it('takes callbackURL and scope overrides from the authenticate options', async () => {
+    const params = redirectParams(
+      await run(strategy(), fakeRequest(), { callbackURL: 'https://other.example/cb', scope: 'read.firstname' }),
+    )
+    expect(params.get('redirect_uri')).toBe('https://other.example/cb')
+    expect(params.get('scope')).toBe('openid read.firstname')
+  })
+
+  it('errors on an unknown grant in the authenticate options', async () => {
+    const outcome = await run(strategy(), fakeRequest(), { scope: ['read.all'] })
+    expect(outcome.type).toBe('error')
+    expect((outcome as { error: Error }).error).toBeInstanceOf(TypeError)
+  })
+
+  it('adds authorizationParams() but never lets them replace the protocol parameters', async () => {
+    class Custom extends FreedomIdStrategy {
+      override authorizationParams() {
+        return { prompt: 'login', state: 'fixed', nonce: 'fixed', client_id: 'evil', ui_locales: undefined }
+      }
+    }
+    const params = redirectParams(await run(new Custom(options, verify), fakeRequest()))
+    expect(params.get('prompt')).toBe('login')
+    expect(params.get('state')).not.toBe('fixed')
+    expect(params.get('nonce')).not.toBe('fixed')
+    expect(params.get('client_id')).toBe(options.clientID)
+    expect(params.has('ui_locales')).toBe(false)
+  })
+
+  it.each([
+    ['/account?tab=1', '/account?tab=1'],
+    ['//evil.example', undefined],
+    ['https://evil.example', undefined],
+  ])('keeps returnTo %s from the query only when it is a same-origin path', async (returnTo, kept) => {
+    const session = fakeSession()
+    const req = fakeRequest({ session, url: `/auth?returnTo=${encodeURIComponent(returnTo)}` })
+    const params = redirectParams(await run(strategy(), req))
+    const record = (session['freedom-id'] as Record<string, { returnTo?: string }>)[params.get('state')!]
+    expect(record?.returnTo).toBe(kept)
+  })
+
+  it('prefers returnTo from the authenticate options', async () => {
+    const session = fakeSession()
+    const req = fakeRequest({ session, url: '/auth?returnTo=/from-query' })
+    const params = redirectParams(await run(strategy(), req, { returnTo: '/from-options' }))
+    const record = (session['freedom-id'] as Record<string, { returnTo?: string }>)[params.get('state')!]
+    expect(record?.returnTo).toBe('/from-options')
+  })
+})

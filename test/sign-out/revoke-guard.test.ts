@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto'
+import type { Server } from 'node:http'
+import { afterEach, describe, expect, test } from '@jest/globals'
+import cookieSession from 'cookie-session'
+import express, { type Express, type NextFunction, type Request, type Response } from 'express'
+import session from 'express-session'
+import { Passport } from 'passport'
+import request from 'supertest'
+import { createRevokeGuard } from '../../src/sign-out/revoke-guard.js'
+import { createRevokeRouter } from '../../src/sign-out/revoke-router.js'
+import { MemorySessionIndex } from '../../src/sign-out/session-index/memory.js'
+import { SESSION_TOKEN_ID_KEY, type SessionIndex } from '../../src/sign-out/session-index/types.js'
+import { appServers } from '../helpers/http-server.js'
+
+const REVOKE = '/revoke/s3cr3t'
+const servers = appServers()
+afterEach(() => servers.closeAll())
+const listen = (app: Express): Promise<Server> => servers.listen(app)
+
+type Bag = Record<string, unknown>
+
+/** Counts isRevoked calls of a memory index. */
+function countingIndex() {
+  const index = new MemorySessionIndex()
+  const calls = { isRevoked: 0 }
+  const isRevoked = index.isRevoked.bind(index)
+  index.isRevoked = (tokenId: string) => {
+    calls.isRevoked++
+    return isRevoked(tokenId)
+  }
+  return { index, calls }
+}
+
+function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFunction) {
+  res.status(599).json({ error: (err as Error).message })
+}
+
+describe('createRevokeGuard', () => {
+  describe('with cookie-session', () => {
+    async function cookieApp(sessionIndex: SessionIndex) {
+      const app = express()
+      app.use(REVOKE, createRevokeRouter({ sessionIndex }))
+      app.use(cookieSession({ name: 'sess', keys: ['test key'] }))
+      app.use(createRevokeGuard({ sessionIndex }))
+      app.get('/login/:token', (req, res) => {
+        const s = req.session as unknown as Bag
+        s.user = 'alice'
+        if (req.params.token !== 'none') s[SESSION_TOKEN_ID_KEY] = req.params.token
+        res.end()
+      })
+      app.get('/me', (req, res) => {
+        res.json({ user: (req.session as unknown as Bag | null)?.user ?? null })
+      })
+      return listen(app)
+    }
+
+    test('a session whose token id is revoked is logged out and its cookie cleared', async () => {
+      const { index, calls } = countingIndex()
+      const server = await cookieApp(index)
+      const token = randomUUID()
+      const login = await request(server).get(`/login/${token}`).expect(200)
+      const cookies = login.headers['set-cookie'] as unknown as string[]
+      const cookie = cookies.map((c) => c.split(';')[0]).join('; ')
+
+      expect((await request(server).get('/me').set('Cookie', cookie)).body).toEqual({ user: 'alice' })
+      await request(server).post(REVOKE).send({ id: token }).expect(204)
+
+      const after = await request(server).get('/me').set('Cookie', cookie)
+      expect(after.body).toEqual({ user: null })
+      expect(String(after.headers['set-cookie'])).toMatch(/sess=;.*expires=Thu, 01 Jan 1970/)
+      const replay = await request(server).get('/me').set('Cookie', cookie)
+      expect(replay.body).toEqual({ user: null })
+      expect(calls.isRevoked).toBe(3)
+    })
+
+    test('a session with another token id is left alone', async () => {
+      const { index } = countingIndex()
+      const server = await cookieApp(index)
+      const agent = request.agent(server)
+      await agent.get(`/login/${randomUUID()}`).expect(200)
+      await request(server).post(REVOKE).send({ id: randomUUID() }).expect(204)
+      expect((await agent.get('/me')).body).toEqual({ user: 'alice' })
+    })
+
+    test('a request whose session carries no token id costs no lookup', async () => {
+      const { index, calls } = countingIndex()
+      const server = await cookieApp(index)
+      const agent = request.agent(server)
+      await agent.get('/me').expect(200)
+      await agent.get('/login/none').expect(200)
+      expect((await agent.get('/me')).body).toEqual({ user: 'alice' })
+      expect(calls.isRevoked).toBe(0)
+    })
+
+    test('a Passport login in a cookie session is logged out and req.user cleared', async () => {
+      const sessionIndex = new MemorySessionIndex()
+      const passport = new Passport()
+      passport.serializeUser((user, done) => done(null, user))
+      passport.deserializeUser((user: Express.User, done) => done(null, user))
+      const app = express()
+      app.use(REVOKE, createRevokeRouter({ sessionIndex }))
+      app.use(cookieSession({ name: 'sess', keys: ['test key'] }))
+      // The usual shim that lets Passport 0.7 log in with cookie-session.
+      app.use((req, _res, next) => {
+        const s = req.session as unknown as Bag | null
+        if (s && !s.regenerate) {
+          s.regenerate = (cb: () => void) => cb()
+          s.save = (cb: () => void) => cb()
+        }
+        next()
+      })
+      app.use(passport.initialize())
+      app.use(passport.session())
+      app.use(createRevokeGuard({ sessionIndex }))
+      app.get('/login/:token', (req, res, next) => {
+        req.login({ id: 'alice' }, (err) => {
+          if (err) return next(err)
+          ;(req.session as unknown as Bag)[SESSION_TOKEN_ID_KEY] = req.params.token
+          res.end()
+        })
+      })
+      app.get('/me', (req, res) => {
+        res.json({ authenticated: req.isAuthenticated(), user: req.user ?? null })
+      })
+      app.use(errorHandler)
+      const server = await listen(app)
+      const agent = request.agent(server)
+      const token = randomUUID()
+      await agent.get(`/login/${token}`).expect(200)
+      expect((await agent.get('/me')).body).toEqual({ authenticated: true, user: { id: 'alice' } })
+      await request(server).post(REVOKE).send({ id: token }).expect(204)
+      expect((await agent.get('/me')).body).toEqual({ authenticated: false, user: null })
+    })
+  })
+
+  describe('with express-session', () => {
+    async function storeApp(options: { passport: boolean; bySessionId?: boolean; storeToken?: boolean }) {
+      const sessionIndex = new MemorySessionIndex()
+      const store = new session.MemoryStore()
+      const passport = new Passport()
+      passport.serializeUser((user, done) => done(null, user))
+      passport.deserializeUser((user: Express.User, done) => done(null, user))
+      const app = express()
+      app.use(REVOKE, createRevokeRouter({ sessionIndex }))
+      app.use(session({ secret: 'test secret', resave: false, saveUninitialized: false, store }))
+      if (options.passport) {
+        app.use(passport.initialize())
+        app.use(passport.session())
+      }
+      app.use(createRevokeGuard({ sessionIndex, bySessionId: options.bySessionId ?? false }))
+      app.get('/login/:token', (req, res, next) => {
+        const finish = () => {
+          if (options.storeToken !== false) (req.session as unknown as Bag)[SESSION_TOKEN_ID_KEY] = req.params.token
+          ;(req.session as unknown as Bag).user = 'alice'
+          sessionIndex.bind(req.params.token, req.sessionID).then(() => res.json({ sid: req.sessionID }), next)
+        }
+        if (!options.passport) return finish()
+        req.login({ id: 'alice' }, (err) => (err ? next(err) : finish()))
+      })
+      app.get('/me', (req, res) => {
+        const s = req.session as unknown as Bag | undefined
+        res.json({ user: req.user ?? s?.user ?? null })
+      })
+      app.use(errorHandler)
+      const server = await listen(app)
+      const has = (sid: string) =>
+        new Promise<boolean>((resolve, reject) => store.get(sid, (err, s) => (err ? reject(err) : resolve(!!s))))
+      return { server, has }
+    }
+
+    test.each([
+      ['through req.logout with Passport', { passport: true }],
+      ['by destroying the session without Passport', { passport: false }],
+      [
+        'found by session id when the session carries no token id',
+        { passport: false, bySessionId: true, storeToken: false },
+      ],
+    ])('a session written after its token id was revoked is logged out %s', async (_name, options) => {
+      const { server, has } = await storeApp(options)
+      const token = randomUUID()
+      await request(server).post(REVOKE).send({ id: token }).expect(204)
+      const agent = request.agent(server)
+      const sid = (await agent.get(`/login/${token}`).expect(200)).body.sid as string
+      expect(await has(sid)).toBe(true)
+      expect((await agent.get('/me')).body).toEqual({ user: null })
+      expect(await has(sid)).toBe(false)
+    })
+
+    test('without bySessionId a session that carries no token id is not looked up', async () => {
+      const { server } = await storeApp({ passport: false, storeToken: false })
+      const token = randomUUID()
+      await request(server).post(REVOKE).send({ id: token }).expect(204)
+      const agent = request.agent(server)
+      await agent.get(`/login/${token}`).expect(200)
+      expect((await agent.get('/me')).body).toEqual({ user: 'alice' })
+    })
+  })
+
+  test('a failing index lookup is passed to next(err)', async () => {
+    const failing: SessionIndex = {
+      ttl: 60,
+      bind: async () => undefined,
+      revoke: async () => [],
+      isRevoked: () => Promise.reject(new Error('index down')),
+      tokenIdOf: async () => undefined,
+    }
+    const app = express()
+    app.use(cookieSession({ name: 'sess', keys: ['test key'] }))
+    app.use(createRevokeGuard({ sessionIndex: failing }))
+    app.get('/login', (req, res) => {
+      ;(req.session as unknown as Bag)[SESSION_TOKEN_ID_KEY] = randomUUID()
+      res.end()
+    })
+    app.get('/me', (_req, res) => {
+      res.end('ok')
+    })
+    app.use(errorHandler)
+    const agent = request.agent(await listen(app))
+    await agent.get('/login').expect(200)
+    const res = await agent.get('/me')
+    expect(res.status).toBe(599)
+    expect(res.body).toEqual({ error: 'index down' })
+  })
+
+  test.each([
+    ['no options', undefined],
+    ['no sessionIndex', {}],
+    ['a sessionIndex without isRevoked', { sessionIndex: {} }],
+  ])('options with %s throw a TypeError', (_name, options) => {
+    expect(() => createRevokeGuard(options as never)).toThrow(TypeError)
+  })
+})

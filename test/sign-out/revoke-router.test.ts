@@ -1,0 +1,315 @@
+import { randomUUID } from 'node:crypto'
+import { request as httpRequest, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, test } from '@jest/globals'
+import express, { type Express } from 'express'
+import session from 'express-session'
+import request from 'supertest'
+import { createRevokeRouter, REVOKE_BODY_LIMIT, type RevokeRouterOptions } from '../../src/sign-out/revoke-router.js'
+import { MemorySessionIndex } from '../../src/sign-out/session-index/memory.js'
+import type { SessionIndex } from '../../src/sign-out/session-index/types.js'
+import { appServers } from '../helpers/http-server.js'
+
+const TOKEN = '01953bd1-a6d3-739e-8aa3-83e881f09055'
+const PATH = '/auth/freedom-id/revoke/s3cr3t'
+
+const NOT_UTF8 = Buffer.concat([Buffer.from(`{"id":"${TOKEN}","x":"`), Buffer.from([0xff]), Buffer.from('"}')])
+const OVERSIZED = JSON.stringify({ id: TOKEN, pad: 'x'.repeat(REVOKE_BODY_LIMIT) })
+
+const servers = appServers()
+afterEach(() => servers.closeAll())
+const listen = (app: Express): Promise<Server> => servers.listen(app)
+
+/** A server with only the revoke router mounted. */
+async function revokeServer(options: Partial<RevokeRouterOptions> = {}, configure?: (app: Express) => void) {
+  const sessionIndex = options.sessionIndex ?? new MemorySessionIndex()
+  const app = express()
+  configure?.(app)
+  app.use(PATH, createRevokeRouter({ ...options, sessionIndex }))
+  return { server: await listen(app), sessionIndex }
+}
+
+/** A POST with exactly these bytes and headers (supertest would add a Content-Type). */
+function rawPost(server: Server, body: Buffer | string, headers: Record<string, string> = {}) {
+  const { port } = server.address() as AddressInfo
+  return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: PATH, method: 'POST', headers }, (res) => {
+      let text = ''
+      res.on('data', (d: Buffer) => (text += d.toString()))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+describe('createRevokeRouter', () => {
+  test.each([
+    ['malformed JSON', 400, 'invalid_body', 'application/json', '{"id":'],
+    ['a JSON array', 400, 'invalid_body', 'application/json', `["${TOKEN}"]`],
+    ['a JSON string', 400, 'invalid_body', 'application/json', `"${TOKEN}"`],
+    ['an empty body', 400, 'invalid_body', 'application/json', ''],
+    ['a body that is not UTF-8', 400, 'invalid_body', 'application/json', NOT_UTF8],
+    ['no id', 400, 'missing_id', 'application/json', '{"token":"x"}'],
+    ['an empty id', 400, 'missing_id', 'application/json', '{"id":""}'],
+    ['a null id', 400, 'missing_id', 'application/json', '{"id":null}'],
+    ['a non-UUID id', 400, 'invalid_id', 'application/json', '{"id":"../../etc/passwd"}'],
+    ['a numeric id', 400, 'invalid_id', 'application/json', '{"id":42}'],
+    ['a UUID with a suffix', 400, 'invalid_id', 'application/json', `{"id":"${TOKEN}x"}`],
+    ['an id array', 400, 'invalid_id', 'application/json', `{"id":["${TOKEN}"]}`],
+    ['a form without id', 400, 'missing_id', 'application/x-www-form-urlencoded', 'token=x'],
+    ['a form with two ids', 400, 'invalid_id', 'application/x-www-form-urlencoded', `id=${TOKEN}&id=${TOKEN}`],
+    ['a form with a non-UUID id', 400, 'invalid_id', 'application/x-www-form-urlencoded', 'id=abc'],
+    ['a body over 4 KiB', 413, 'body_too_large', 'application/json', OVERSIZED],
+  ])('a POST with %s answers %i %s', async (_name, status, code, type, body) => {
+    const { server } = await revokeServer()
+    const res = await rawPost(server, body, { 'content-type': type })
+    expect(res.status).toBe(status)
+    expect(JSON.parse(res.body)).toEqual({ error: code })
+    expect(res.headers['cache-control']).toBe('no-store')
+  })
+
+  test('a chunked body over 4 KiB without Content-Length answers 413', async () => {
+    const { server } = await revokeServer()
+    const { port } = server.address() as AddressInfo
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: PATH, method: 'POST' }, (res) => {
+        res.resume()
+        resolve(res.statusCode ?? 0)
+      })
+      req.on('error', reject)
+      for (let i = 0; i < 10; i++) req.write('x'.repeat(1000))
+      req.end()
+    })
+    expect(status).toBe(413)
+  })
+
+  test('a body far over the cap answers 413 and closes the connection', async () => {
+    const { server } = await revokeServer()
+    const res = await rawPost(server, '', { 'content-type': 'application/json', 'content-length': '10000000' })
+    expect(res.status).toBe(413)
+    expect(res.headers.connection).toBe('close')
+  })
+
+  test('a gzip-encoded body answers 415', async () => {
+    const { server } = await revokeServer()
+    const res = await rawPost(server, `{"id":"${TOKEN}"}`, { 'content-encoding': 'gzip' })
+    expect(res.status).toBe(415)
+    expect(JSON.parse(res.body)).toEqual({ error: 'unsupported_encoding' })
+  })
+
+  test.each(['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'])('%s answers 405 with Allow: POST', async (method) => {
+    const { server } = await revokeServer()
+    const res = await request(server)[method.toLowerCase() as 'get'](PATH)
+    expect(res.status).toBe(405)
+    expect(res.headers.allow).toBe('POST')
+    expect(res.headers['cache-control']).toBe('no-store')
+    expect(res.body).toEqual({ error: 'method_not_allowed' })
+  })
+
+  test('a well-formed id answers 204 whether known or not, and on repeats', async () => {
+    const { server, sessionIndex } = await revokeServer()
+    await sessionIndex.bind(TOKEN, 'sid-a')
+    for (const id of [TOKEN, TOKEN, randomUUID()]) {
+      const res = await request(server).post(PATH).send({ id })
+      expect(res.status).toBe(204)
+      expect(res.text).toBe('')
+      expect(res.headers['cache-control']).toBe('no-store')
+      expect(res.headers['set-cookie']).toBeUndefined()
+      expect(res.headers.location).toBeUndefined()
+    }
+    expect(await sessionIndex.isRevoked(TOKEN)).toBe(true)
+  })
+
+  test('an upper-case id revokes the lower-case binding', async () => {
+    const { server, sessionIndex } = await revokeServer()
+    await sessionIndex.bind(TOKEN, 'sid-a')
+    await request(server).post(PATH).send({ id: TOKEN.toUpperCase() }).expect(204)
+    expect(await sessionIndex.revoke(TOKEN)).toEqual([])
+  })
+
+  test.each([
+    ['a form body', `id=${TOKEN}`, { 'content-type': 'application/x-www-form-urlencoded' }],
+    ['a JSON body without Content-Type', `{"id":"${TOKEN}"}`, {}],
+    ['a JSON body typed text/plain', `{"id":"${TOKEN}"}`, { 'content-type': 'text/plain;charset=UTF-8' }],
+    ['a JSON body with a charset', `{"id":"${TOKEN}"}`, { 'content-type': 'application/json; charset=utf-8' }],
+  ])('%s revokes the id', async (_name, body, headers) => {
+    const { server, sessionIndex } = await revokeServer()
+    const res = await rawPost(server, body, headers)
+    expect(res.status).toBe(204)
+    expect(await sessionIndex.isRevoked(TOKEN)).toBe(true)
+  })
+
+  test('a body already parsed by express.json or express.urlencoded in front is used', async () => {
+    const { server, sessionIndex } = await revokeServer({}, (app) => {
+      app.use(express.json())
+      app.use(express.urlencoded())
+    })
+    await request(server).post(PATH).send({ id: TOKEN }).expect(204)
+    expect(await sessionIndex.isRevoked(TOKEN)).toBe(true)
+    const other = randomUUID()
+    await request(server).post(PATH).type('form').send(`id=${other}`).expect(204)
+    expect(await sessionIndex.isRevoked(other)).toBe(true)
+    const bad = await request(server).post(PATH).send({ id: 'nope' })
+    expect(bad.status).toBe(400)
+    expect(bad.body).toEqual({ error: 'invalid_id' })
+  })
+
+  describe('allowFrom', () => {
+    test('a source outside the list answers 403 and revokes nothing', async () => {
+      const { server, sessionIndex } = await revokeServer({ allowFrom: ['203.0.113.7'] })
+      const res = await request(server).post(PATH).send({ id: TOKEN })
+      expect(res.status).toBe(403)
+      expect(res.body).toEqual({ error: 'forbidden' })
+      expect(await sessionIndex.isRevoked(TOKEN)).toBe(false)
+    })
+
+    test.each(['127.0.0.1', '::ffff:127.0.0.1', '127.0.0.0/8'])('a source listed as %s is allowed', async (entry) => {
+      const { server } = await revokeServer({ allowFrom: ['203.0.113.7', entry] })
+      await request(server).post(PATH).send({ id: TOKEN }).expect(204)
+    })
+
+    test('X-Forwarded-For counts only when Express trusts the proxy', async () => {
+      const trusted = await revokeServer({ allowFrom: ['203.0.113.7'] }, (app) => app.set('trust proxy', 'loopback'))
+      await request(trusted.server).post(PATH).set('X-Forwarded-For', '203.0.113.7').send({ id: TOKEN }).expect(204)
+      const untrusted = await revokeServer({ allowFrom: ['203.0.113.7'] })
+      await request(untrusted.server).post(PATH).set('X-Forwarded-For', '203.0.113.7').send({ id: TOKEN }).expect(403)
+    })
+  })
+
+  test('beyond rateLimit.max POSTs per window it answers 429 with Retry-After', async () => {
+    const { server, sessionIndex } = await revokeServer({ rateLimit: { max: 2, windowMs: 60_000 } })
+    await request(server).post(PATH).send({ id: randomUUID() }).expect(204)
+    await request(server).post(PATH).send({ id: randomUUID() }).expect(204)
+    const res = await request(server).post(PATH).send({ id: TOKEN })
+    expect(res.status).toBe(429)
+    expect(res.body).toEqual({ error: 'rate_limited' })
+    expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1)
+    expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60)
+    expect(await sessionIndex.isRevoked(TOKEN)).toBe(false)
+  })
+
+  describe('store failures', () => {
+    test('a failing session index answers 503', async () => {
+      const failing: SessionIndex = {
+        ttl: 60,
+        bind: async () => undefined,
+        revoke: async () => Promise.reject(new Error('ECONNREFUSED')),
+        isRevoked: async () => false,
+        tokenIdOf: async () => undefined,
+      }
+      const { server } = await revokeServer({ sessionIndex: failing })
+      const res = await request(server).post(PATH).send({ id: TOKEN })
+      expect(res.status).toBe(503)
+      expect(res.body).toEqual({ error: 'store_unavailable' })
+      expect(res.headers['cache-control']).toBe('no-store')
+    })
+
+    test.each([
+      ['calls back with an error', (_sid: string, cb: (err?: unknown) => void) => cb(new Error('down'))],
+      [
+        'throws',
+        () => {
+          throw new Error('down')
+        },
+      ],
+    ])('a session store that %s answers 503, and the retry destroys the sessions', async (_name, destroy) => {
+      const destroyed: string[] = []
+      const store = { destroy, ok: false }
+      const sessionStore = {
+        destroy(sid: string, cb: (err?: unknown) => void) {
+          if (!store.ok) return store.destroy(sid, cb)
+          destroyed.push(sid)
+          cb()
+        },
+      }
+      const { server, sessionIndex } = await revokeServer({ sessionStore })
+      await sessionIndex.bind(TOKEN, 'sid-a')
+      const res = await request(server).post(PATH).send({ id: TOKEN })
+      expect(res.status).toBe(503)
+      expect(res.body).toEqual({ error: 'store_unavailable' })
+      expect(await sessionIndex.isRevoked(TOKEN)).toBe(true)
+      store.ok = true
+      await request(server).post(PATH).send({ id: TOKEN }).expect(204)
+      expect(destroyed).toEqual(['sid-a'])
+    })
+  })
+
+  describe('with express-session', () => {
+    /** An app whose /login/:token creates a session and binds it, as the strategy will. */
+    async function sessionApp() {
+      const store = new session.MemoryStore()
+      const sessionIndex = new MemorySessionIndex({ maxEntries: 100 })
+      const app = express()
+      app.use(PATH, createRevokeRouter({ sessionIndex, sessionStore: store }))
+      app.use(session({ secret: 'test secret', resave: false, saveUninitialized: false, store }))
+      app.get('/login/:token', async (req, res) => {
+        ;(req.session as unknown as Record<string, unknown>).user = req.params.token
+        await sessionIndex.bind(req.params.token, req.sessionID)
+        res.json({ sid: req.sessionID })
+      })
+      app.get('/me', (req, res) => {
+        res.json({ user: (req.session as unknown as Record<string, unknown>).user ?? null })
+      })
+      const server = await listen(app)
+      const has = (sid: string) =>
+        new Promise<boolean>((resolve, reject) => store.get(sid, (err, s) => (err ? reject(err) : resolve(!!s))))
+      return { server, has, sessionIndex }
+    }
+
+    test('revoke destroys the bound sessions and leaves another user’s session alone', async () => {
+      const { server, has } = await sessionApp()
+      const alice = request.agent(server)
+      const aliceLaptop = request.agent(server)
+      const bob = request.agent(server)
+      const bobToken = randomUUID()
+      const a1 = (await alice.get(`/login/${TOKEN}`).expect(200)).body.sid as string
+      const a2 = (await aliceLaptop.get(`/login/${TOKEN}`).expect(200)).body.sid as string
+      const b = (await bob.get(`/login/${bobToken}`).expect(200)).body.sid as string
+      expect(await has(a1)).toBe(true)
+      expect(await has(a2)).toBe(true)
+
+      const res = await request(server).post(PATH).send({ id: TOKEN })
+      expect(res.status).toBe(204)
+      expect(res.headers['set-cookie']).toBeUndefined()
+
+      expect(await has(a1)).toBe(false)
+      expect(await has(a2)).toBe(false)
+      expect(await has(b)).toBe(true)
+      expect((await alice.get('/me')).body).toEqual({ user: null })
+      expect((await bob.get('/me')).body).toEqual({ user: bobToken })
+    })
+
+    test('a burst of 1,000 revokes of random ids leaves the bound sessions intact', async () => {
+      const { server, has, sessionIndex } = await sessionApp()
+      const sid = (await request.agent(server).get(`/login/${TOKEN}`).expect(200)).body.sid as string
+      const statuses: number[] = []
+      for (let batch = 0; batch < 20; batch++) {
+        const replies = await Promise.all(
+          Array.from({ length: 50 }, () => request(server).post(PATH).send({ id: randomUUID() })),
+        )
+        statuses.push(...replies.map((r) => r.status))
+      }
+      expect(statuses).toHaveLength(1000)
+      expect(statuses.every((s) => s === 204)).toBe(true)
+      expect(await has(sid)).toBe(true)
+      expect(await sessionIndex.isRevoked(TOKEN)).toBe(false)
+      expect(await sessionIndex.tokenIdOf(sid)).toBe(TOKEN)
+      await request(server).post(PATH).send({ id: TOKEN }).expect(204)
+      expect(await has(sid)).toBe(false)
+    })
+  })
+
+  test.each([
+    ['no options', undefined],
+    ['no sessionIndex', {}],
+    ['a sessionStore without destroy', { sessionIndex: new MemorySessionIndex(), sessionStore: {} }],
+    ['an empty allowFrom', { sessionIndex: new MemorySessionIndex(), allowFrom: [] }],
+    ['a host name in allowFrom', { sessionIndex: new MemorySessionIndex(), allowFrom: ['example.com'] }],
+    ['a bad CIDR prefix in allowFrom', { sessionIndex: new MemorySessionIndex(), allowFrom: ['10.0.0.0/33'] }],
+    ['rateLimit.max 0', { sessionIndex: new MemorySessionIndex(), rateLimit: { max: 0, windowMs: 1000 } }],
+    ['no rateLimit.windowMs', { sessionIndex: new MemorySessionIndex(), rateLimit: { max: 5 } }],
+  ])('options with %s throw a TypeError', (_name, options) => {
+    expect(() => createRevokeRouter(options as never)).toThrow(TypeError)
+  })
+})

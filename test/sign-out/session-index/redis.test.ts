@@ -1,0 +1,216 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
+import { Redis } from 'ioredis'
+import { createClient } from 'redis'
+import { RedisSessionIndex } from '../../../src/sign-out/session-index/redis.js'
+import { describeWithRedis, startRedis, type RedisServer } from '../../helpers/redis.js'
+
+const TOKEN = '01953bd1-a6d3-739e-8aa3-83e881f09055'
+
+/** Sends raw commands on a connection of its own, to inspect the server. */
+interface Inspector {
+  send(...args: string[]): Promise<unknown>
+  close(): Promise<void>
+}
+
+interface Flavour {
+  name: string
+  /** A client for the index, wrapped to count the commands it sends. */
+  connect(url: string): Promise<{ client: object; sent: () => number; close(): Promise<void> }>
+}
+
+const flavours: Flavour[] = [
+  {
+    name: 'node-redis',
+    async connect(url) {
+      const client = createClient({ url })
+      await client.connect()
+      let sent = 0
+      return {
+        client: {
+          sendCommand: (args: string[]) => {
+            sent++
+            return client.sendCommand(args)
+          },
+        },
+        sent: () => sent,
+        close: async () => void (await client.close()),
+      }
+    },
+  },
+  {
+    name: 'ioredis',
+    async connect(url) {
+      const client = new Redis(url)
+      let sent = 0
+      return {
+        client: {
+          call: (command: string, ...args: string[]) => {
+            sent++
+            return client.call(command, ...args)
+          },
+        },
+        sent: () => sent,
+        close: async () => void (await client.quit()),
+      }
+    },
+  },
+]
+
+describeWithRedis('RedisSessionIndex', () => {
+  let server: RedisServer
+  let inspector: Inspector
+  let inspectorClient: Redis
+
+  beforeAll(async () => {
+    server = await startRedis()
+    inspectorClient = new Redis(server.url)
+    inspector = {
+      send: (command, ...args) => inspectorClient.call(command, ...args),
+      close: async () => void (await inspectorClient.quit()),
+    }
+  })
+
+  afterAll(async () => {
+    await inspector?.close()
+    await server?.stop()
+  })
+
+  describe.each(flavours)('with a $name client', (flavour) => {
+    let conn: Awaited<ReturnType<Flavour['connect']>>
+    let prefix: string
+    let index: RedisSessionIndex
+
+    beforeAll(async () => {
+      conn = await flavour.connect(server.url)
+    })
+    afterAll(async () => {
+      await conn?.close()
+    })
+    beforeEach(() => {
+      prefix = `test-${flavour.name}-${Math.random().toString(36).slice(2)}:`
+      index = new RedisSessionIndex({ client: conn.client as never, prefix, ttl: 600 })
+    })
+
+    test('revoke returns every session bound to the token id and marks it revoked', async () => {
+      await index.bind(TOKEN, 'sid-a')
+      await index.bind(TOKEN, 'sid-b')
+      expect(await index.isRevoked(TOKEN)).toBe(false)
+      expect((await index.revoke(TOKEN)).sort()).toEqual(['sid-a', 'sid-b'])
+      expect(await index.isRevoked(TOKEN)).toBe(true)
+      expect(await index.revoke(TOKEN)).toEqual([])
+      expect(await index.isRevoked(TOKEN)).toBe(true)
+    })
+
+    test('revoking an unknown token id returns nothing and marks it revoked', async () => {
+      expect(await index.revoke(TOKEN)).toEqual([])
+      expect(await index.isRevoked(TOKEN)).toBe(true)
+    })
+
+    test('token ids compare case-insensitively', async () => {
+      await index.bind(TOKEN.toUpperCase(), 'sid-a')
+      expect(await index.revoke(TOKEN)).toEqual(['sid-a'])
+    })
+
+    test('tokenIdOf maps a session id back to its token id', async () => {
+      await index.bind(TOKEN, 'sid-a')
+      expect(await index.tokenIdOf('sid-a')).toBe(TOKEN)
+      expect(await index.tokenIdOf('sid-unknown')).toBeUndefined()
+    })
+
+    test('each call is one round trip, and revoke one EVAL on the server', async () => {
+      const before = conn.sent()
+      await index.bind(TOKEN, 'sid-a')
+      expect(conn.sent() - before).toBe(1)
+      await inspector.send('CONFIG', 'RESETSTAT')
+      await index.revoke(TOKEN)
+      expect(conn.sent() - before).toBe(2)
+      const stats = String(await inspector.send('INFO', 'commandstats'))
+      expect(stats).toMatch(/cmdstat_eval:calls=1,/)
+      await index.isRevoked(TOKEN)
+      await index.tokenIdOf('sid-a')
+      expect(conn.sent() - before).toBe(4)
+    })
+
+    test('every key is namespaced by the prefix and expires', async () => {
+      await index.bind(TOKEN, 'sid-a')
+      await index.revoke('01953bd1-a6d3-739e-8aa3-83e881f09099')
+      const keys = (await inspector.send('KEYS', `${prefix}*`)) as string[]
+      expect(keys.sort()).toEqual([
+        `${prefix}owner:sid-a`,
+        `${prefix}revoked:01953bd1-a6d3-739e-8aa3-83e881f09099`,
+        `${prefix}sessions:${TOKEN}`,
+      ])
+      for (const key of keys) {
+        const pttl = Number(await inspector.send('PTTL', key))
+        expect(pttl).toBeGreaterThan(590_000)
+        expect(pttl).toBeLessThanOrEqual(600_000)
+      }
+    })
+
+    test('a later bind with a shorter ttl does not shorten the binding', async () => {
+      await index.bind(TOKEN, 'sid-a', 3600)
+      await index.bind(TOKEN, 'sid-b', 10)
+      expect(Number(await inspector.send('PTTL', `${prefix}sessions:${TOKEN}`))).toBeGreaterThan(3_590_000)
+      expect(Number(await inspector.send('PTTL', `${prefix}owner:sid-b`))).toBeLessThanOrEqual(10_000)
+    })
+
+    test('the revoked mark lives as long as the longest binding when that exceeds the ttl', async () => {
+      await index.bind(TOKEN, 'sid-a', 7200)
+      await index.revoke(TOKEN)
+      expect(Number(await inspector.send('PTTL', `${prefix}revoked:${TOKEN}`))).toBeGreaterThan(7_190_000)
+      await index.revoke(TOKEN)
+      expect(Number(await inspector.send('PTTL', `${prefix}revoked:${TOKEN}`))).toBeGreaterThan(7_190_000)
+    })
+
+    test('the default prefix is freedom-id:', async () => {
+      const plain = new RedisSessionIndex({ client: conn.client as never })
+      await plain.revoke(TOKEN)
+      expect(Number(await inspector.send('EXISTS', `freedom-id:revoked:${TOKEN}`))).toBe(1)
+      await inspector.send('DEL', `freedom-id:revoked:${TOKEN}`)
+    })
+  })
+
+  test('real node-redis (RESP2 and RESP3) and ioredis clients are accepted as they are', async () => {
+    const nodeRedis = createClient({ url: server.url })
+    await nodeRedis.connect()
+    const resp3 = createClient({ url: server.url, RESP: 3 })
+    await resp3.connect()
+    const ioredis = new Redis(server.url)
+    try {
+      for (const client of [nodeRedis, resp3, ioredis]) {
+        const index = new RedisSessionIndex({ client, prefix: `real-${Math.random()}:` })
+        await index.bind(TOKEN, 'sid-a')
+        expect(await index.revoke(TOKEN)).toEqual(['sid-a'])
+      }
+    } finally {
+      await nodeRedis.close()
+      await resp3.close()
+      await ioredis.quit()
+    }
+  })
+
+  test('a closed client makes revoke reject', async () => {
+    const client = createClient({ url: server.url })
+    const index = new RedisSessionIndex({ client })
+    await expect(index.revoke(TOKEN)).rejects.toThrow()
+  })
+})
+
+describe('RedisSessionIndex options', () => {
+  const client: object = { sendCommand: () => Promise.resolve(null) }
+
+  test.each([
+    ['no client', {}],
+    ['a client of another shape', { client: { get: () => null } }],
+    ['an ioredis-like cluster', { client: { call: () => null, isCluster: true } }],
+    ['a node-redis-like cluster', { client: { sendCommand: () => null, _slots: {} } }],
+    ['ttl 0', { client, ttl: 0 }],
+    ['a numeric prefix', { client, prefix: 5 }],
+  ])('a constructor with %s throws a TypeError', (_name, options) => {
+    expect(() => new RedisSessionIndex(options as never)).toThrow(TypeError)
+  })
+
+  test('defaults its ttl to 30 days', () => {
+    expect(new RedisSessionIndex({ client: client as never }).ttl).toBe(2_592_000)
+  })
+})
