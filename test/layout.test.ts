@@ -126,10 +126,11 @@ describe('layout of test/', () => {
   const srcFolders = new Set(folders(SRC))
   const testFolders = new Set(folders(join(ROOT, 'test')))
 
-  it('mirrors src/ folder for folder, with helpers and the example app beside them', () => {
-    const extra = [...testFolders].filter(
-      (d) => !srcFolders.has(d) && !/^(helpers|example-app)(\/|$)/.test(d) && !d.startsWith('fixtures'),
-    )
+  /** Beside the mirror: shared helpers, the sample app's tests, and suites that cross every room. */
+  const CROSS_CUTTING = /^(helpers|example-app|compat|conformance|package)(\/|$)/
+
+  it('mirrors src/ folder for folder, with helpers, the sample app and cross-cutting suites beside them', () => {
+    const extra = [...testFolders].filter((d) => !srcFolders.has(d) && !CROSS_CUTTING.test(d))
     expect(extra).toEqual([])
     expect([...srcFolders].filter((d) => !testFolders.has(d))).toEqual([])
   })
