@@ -17,8 +17,8 @@ export type {
   VerifyFunctionWithRequest,
   VerifyFunctionWithRequestAndParams,
 } from './sign-in/verify-callback.js'
-export { createRevokeRouter, REVOKE_BODY_LIMIT, type RevokeRouterOptions, type RevokeErrorCode, type SessionStoreLike } from './sign-out/revoke-router.js'
-export { createRevokeGuard, type RevokeGuardOptions } from './sign-out/revoke-guard.js'
+export { createRevokeRouter, REVOKE_BODY_LIMIT, type RevokeHandler, type RevokeRouterOptions, type RevokeErrorCode, type SessionStoreLike } from './sign-out/revoke-router.js'
+export { createRevokeGuard, type RevokeGuardHandler, type RevokeGuardOptions } from './sign-out/revoke-guard.js'
 export { MemorySessionIndex, type MemorySessionIndexOptions } from './sign-out/session-index/memory.js'
 export { RedisSessionIndex, type RedisSessionIndexOptions } from './sign-out/session-index/redis.js'
 export type { RedisClientLike, NodeRedisClientLike, IORedisClientLike } from './sign-out/session-index/redis-command.js'

@@ -1,4 +1,5 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Request } from 'express'
 import { SESSION_TOKEN_ID_KEY, type SessionIndex } from './session-index/types.js'
 import { logOutRequest } from './session-login.js'
 
@@ -18,6 +19,9 @@ interface GuardedRequest {
   sessionID?: string
 }
 
+/** Plain `(req, res, next)` middleware: it mounts on Express 4 and 5 alike. */
+export type RevokeGuardHandler = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void
+
 /**
  * Middleware that logs out a request whose session belongs to a revoked Freedom ID token id, for sessions the
  * revoke router cannot destroy: cookie sessions (`cookie-session`), and sessions written after the provider's
@@ -32,12 +36,12 @@ interface GuardedRequest {
  *
  * @throws TypeError when `sessionIndex` is missing.
  */
-export function createRevokeGuard(options: RevokeGuardOptions): RequestHandler {
+export function createRevokeGuard(options: RevokeGuardOptions): RevokeGuardHandler {
   if (typeof options?.sessionIndex?.isRevoked !== 'function') {
     throw new TypeError('createRevokeGuard requires a sessionIndex option')
   }
   const { sessionIndex, bySessionId = false } = options
-  return (request: Request, _res: Response, next: NextFunction) => {
+  return (request, _res, next) => {
     const req = request as unknown as GuardedRequest
     const session = req.session
     if (typeof session !== 'object' || session === null) return next()
@@ -49,7 +53,7 @@ export function createRevokeGuard(options: RevokeGuardOptions): RequestHandler {
     Promise.resolve(tokenId)
       .then(async (id) => {
         if (id === undefined || !(await sessionIndex.isRevoked(id))) return
-        await logOutRequest(request)
+        await logOutRequest(request as Request)
         if (req.session) delete req.session[SESSION_TOKEN_ID_KEY]
       })
       .then(() => next(), next)

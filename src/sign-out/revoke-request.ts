@@ -1,4 +1,4 @@
-import type { Request } from 'express'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 
 /** Largest revoke body read, in bytes: the provider sends `{"id":"<uuid>"}`. */
 export const REVOKE_BODY_LIMIT = 4096
@@ -29,12 +29,22 @@ export type RevokeErrorCode =
   /** 503: the session index or the session store failed; the provider may retry. */
   | 'store_unavailable'
 
+/**
+ * What the revoke route reads of a request: Node's request, plus what Express (or another framework) may have added.
+ * @internal
+ */
+export interface RevokeRequest extends IncomingMessage {
+  body?: unknown
+  ip?: string
+  route?: unknown
+}
+
 export type Result<T> = { ok: true; value: T } | { ok: false; error: RevokeErrorCode }
 
 const error = (code: RevokeErrorCode): { ok: false; error: RevokeErrorCode } => ({ ok: false, error: code })
 
 /** The body's `id` when it is one UUID. A form body is read as a form; any other body, typed or not, as JSON. */
-export function extractId(req: Request, body: string | object): Result<string> {
+export function extractId(req: IncomingMessage, body: string | object): Result<string> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
   let id: unknown
   if (typeof body === 'string' && type === 'application/x-www-form-urlencoded') {
@@ -61,7 +71,7 @@ export function extractId(req: Request, body: string | object): Result<string> {
  * The body as UTF-8 text, or what an app-level body parser already made of it. An oversized body is drained up to
  * a limit (so that the client reads the 413), beyond which the connection is closed.
  */
-export function readBody(req: Request): Promise<Result<string | object>> {
+export function readBody(req: RevokeRequest, res?: ServerResponse): Promise<Result<string | object>> {
   const parsed: unknown = req.body
   if (parsed !== undefined || req.readableEnded) {
     if (Number(req.headers['content-length']) > REVOKE_BODY_LIMIT) return Promise.resolve(error('body_too_large'))
@@ -82,7 +92,7 @@ export function readBody(req: Request): Promise<Result<string | object>> {
       resolve(result)
     }
     const giveUp = () => {
-      req.res?.set('Connection', 'close')
+      res?.setHeader('Connection', 'close')
       req.resume()
       finish(error('body_too_large'))
     }

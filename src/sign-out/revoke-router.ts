@@ -1,7 +1,7 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { debuglog } from 'node:util'
-import { Router, type Request, type Response } from 'express'
 import { fixedWindow } from './rate-limit.js'
-import { extractId, readBody, type RevokeErrorCode } from './revoke-request.js'
+import { extractId, readBody, type RevokeErrorCode, type RevokeRequest } from './revoke-request.js'
 import type { SessionIndex } from './session-index/types.js'
 import { createSourceFilter } from './source-filter.js'
 
@@ -13,6 +13,12 @@ const debug = debuglog('freedom-id')
 export interface SessionStoreLike {
   destroy(sid: string, callback: (err?: unknown) => void): void
 }
+
+/**
+ * The revoke route: plain `(req, res, next)` middleware, so it mounts on Express 4 and 5 alike (and on any framework
+ * that passes Node's request and response), and importing it loads no framework.
+ */
+export type RevokeHandler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void
 
 /** Options of {@link createRevokeRouter}. */
 export interface RevokeRouterOptions {
@@ -51,11 +57,12 @@ export interface RevokeRouterOptions {
  *
  * The route is not authenticated, so mount it under a path with an unguessable segment and register that URL as
  * `revokeURL`: `app.use('/auth/freedom-id/revoke/' + secret, createRevokeRouter({ sessionIndex, sessionStore }))`.
- * `allowFrom` and `rateLimit` harden it further.
+ * `allowFrom` and `rateLimit` harden it further. It answers requests for the mount point itself (`app.use(path, …)`,
+ * or a route such as `app.post(path, …)`); a longer path goes on to `next()`.
  *
  * @throws TypeError when an option is invalid.
  */
-export function createRevokeRouter(options: RevokeRouterOptions): Router {
+export function createRevokeRouter(options: RevokeRouterOptions): RevokeHandler {
   if (typeof options !== 'object' || options === null) throw new TypeError('createRevokeRouter requires options')
   const { sessionIndex, sessionStore } = options
   if (typeof sessionIndex?.revoke !== 'function') {
@@ -67,34 +74,51 @@ export function createRevokeRouter(options: RevokeRouterOptions): Router {
   const allowed = options.allowFrom === undefined ? undefined : createSourceFilter(options.allowFrom)
   const limiter = options.rateLimit === undefined ? undefined : fixedWindow(options.rateLimit)
 
-  const router = Router()
-  router.all('/', async (req: Request, res: Response) => {
-    res.set('Cache-Control', 'no-store')
+  return (request, res, next) => {
+    const req = request as RevokeRequest
+    if (next && !atMountPoint(req)) return next()
+    void handle(req, res)
+  }
+
+  async function handle(req: RevokeRequest, res: ServerResponse): Promise<void> {
+    res.setHeader('Cache-Control', 'no-store')
     try {
-      if (allowed && !allowed(req.ip)) return fail(res, 403, 'forbidden')
+      if (allowed && !allowed(req.ip ?? req.socket.remoteAddress)) return fail(res, 403, 'forbidden')
       if (req.method !== 'POST') {
-        res.set('Allow', 'POST')
+        res.setHeader('Allow', 'POST')
         return fail(res, 405, 'method_not_allowed')
       }
       const retryAfter = limiter?.()
       if (retryAfter) {
-        res.set('Retry-After', String(retryAfter))
+        res.setHeader('Retry-After', String(retryAfter))
         return fail(res, 429, 'rate_limited')
       }
       const encoding = req.headers['content-encoding']
       if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return fail(res, 415, 'unsupported_encoding')
-      const body = await readBody(req)
+      const body = await readBody(req, res)
       if (!body.ok) return fail(res, body.error === 'body_too_large' ? 413 : 400, body.error)
       const id = extractId(req, body.value)
       if (!id.ok) return fail(res, 400, id.error)
       await revoke(sessionIndex, sessionStore, id.value.toLowerCase())
-      res.status(204).end()
+      res.statusCode = 204
+      res.end()
     } catch (err) {
       debug('revoke: the session index or store failed: %s', describeError(err))
       if (!res.headersSent) fail(res, 503, 'store_unavailable')
     }
-  })
-  return router
+  }
+}
+
+/**
+ * Whether the request is for the path the handler is mounted at: under `app.use(path, …)` the remaining path is `/`
+ * (or empty); under a route (`app.post(path, …)`), `req.route` is set.
+ */
+function atMountPoint(req: RevokeRequest): boolean {
+  if (req.route !== undefined) return true
+  const url = req.url ?? '/'
+  const end = url.indexOf('?')
+  const path = end === -1 ? url : url.slice(0, end)
+  return path === '/' || path === ''
 }
 
 async function revoke(index: SessionIndex, store: SessionStoreLike | undefined, tokenId: string): Promise<void> {
@@ -114,8 +138,12 @@ function destroy(store: SessionStoreLike, sid: string): Promise<void> {
   })
 }
 
-function fail(res: Response, status: number, error: RevokeErrorCode): void {
-  res.status(status).json({ error })
+function fail(res: ServerResponse, status: number, error: RevokeErrorCode): void {
+  const body = JSON.stringify({ error })
+  res.statusCode = status
+  res.setHeader('Content-Type', 'application/json; charset=utf-8')
+  res.setHeader('Content-Length', Buffer.byteLength(body))
+  res.end(body)
 }
 
 function describeError(err: unknown): string {

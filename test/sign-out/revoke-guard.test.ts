@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Server } from 'node:http'
+import { createRequire } from 'node:module'
 import { afterEach, describe, expect, test } from '@jest/globals'
 import cookieSession from 'cookie-session'
 import express, { type Express, type NextFunction, type Request, type Response } from 'express'
@@ -11,6 +12,9 @@ import { createRevokeRouter } from '../../src/sign-out/revoke-router.js'
 import { MemorySessionIndex } from '../../src/sign-out/session-index/memory.js'
 import { SESSION_TOKEN_ID_KEY, type SessionIndex } from '../../src/sign-out/session-index/types.js'
 import { appServers } from '../helpers/http-server.js'
+
+/** Express 4, installed under an npm alias beside Express 5. */
+const express4 = createRequire(import.meta.url)('express4') as typeof express
 
 const REVOKE = '/revoke/s3cr3t'
 const servers = appServers()
@@ -134,13 +138,18 @@ describe('createRevokeGuard', () => {
   })
 
   describe('with express-session', () => {
-    async function storeApp(options: { passport: boolean; bySessionId?: boolean; storeToken?: boolean }) {
+    async function storeApp(options: {
+      passport: boolean
+      bySessionId?: boolean
+      storeToken?: boolean
+      framework?: typeof express
+    }) {
       const sessionIndex = new MemorySessionIndex()
       const store = new session.MemoryStore()
       const passport = new Passport()
       passport.serializeUser((user, done) => done(null, user))
       passport.deserializeUser((user: Express.User, done) => done(null, user))
-      const app = express()
+      const app = (options.framework ?? express)()
       app.use(REVOKE, createRevokeRouter({ sessionIndex }))
       app.use(session({ secret: 'test secret', resave: false, saveUninitialized: false, store }))
       if (options.passport) {
@@ -170,6 +179,8 @@ describe('createRevokeGuard', () => {
 
     test.each([
       ['through req.logout with Passport', { passport: true }],
+      ['through req.logout with Passport on Express 4', { passport: true, framework: express4 }],
+      ['by destroying the session without Passport on Express 4', { passport: false, framework: express4 }],
       ['by destroying the session without Passport', { passport: false }],
       [
         'found by session id when the session carries no token id',

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { request as httpRequest, type Server } from 'node:http'
+import { createServer, request as httpRequest, type Server } from 'node:http'
+import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, test } from '@jest/globals'
 import express, { type Express } from 'express'
@@ -9,6 +10,9 @@ import { createRevokeRouter, REVOKE_BODY_LIMIT, type RevokeRouterOptions } from 
 import { MemorySessionIndex } from '../../src/sign-out/session-index/memory.js'
 import type { SessionIndex } from '../../src/sign-out/session-index/types.js'
 import { appServers } from '../helpers/http-server.js'
+
+/** Express 4, installed under an npm alias beside Express 5. */
+const express4 = createRequire(import.meta.url)('express4') as typeof express
 
 const TOKEN = '01953bd1-a6d3-739e-8aa3-83e881f09055'
 const PATH = '/auth/freedom-id/revoke/s3cr3t'
@@ -311,5 +315,56 @@ describe('createRevokeRouter', () => {
     ['no rateLimit.windowMs', { sessionIndex: new MemorySessionIndex(), rateLimit: { max: 5 } }],
   ])('options with %s throw a TypeError', (_name, options) => {
     expect(() => createRevokeRouter(options as never)).toThrow(TypeError)
+  })
+
+  describe('plain (req, res, next) middleware', () => {
+    test.each([
+      ['Express 4', express4],
+      ['Express 5', express],
+    ])('on %s it answers at its mount point and passes longer paths on', async (_name, framework) => {
+      const sessionIndex = new MemorySessionIndex()
+      await sessionIndex.bind(TOKEN, 'sid-a')
+      const app = framework()
+      app.use(PATH, createRevokeRouter({ sessionIndex }))
+      app.use((_req, res) => {
+        res.status(404).json({ error: 'not_found_here' })
+      })
+      const server = await listen(app)
+      await request(server).post(`${PATH}/more`).send({ id: TOKEN }).expect(404, { error: 'not_found_here' })
+      expect(await sessionIndex.isRevoked(TOKEN)).toBe(false)
+      await request(server).post(`${PATH}?x=1`).send({ id: TOKEN }).expect(204)
+      expect(await sessionIndex.isRevoked(TOKEN)).toBe(true)
+      const res = await request(server).get(PATH).expect(405)
+      expect(res.body).toEqual({ error: 'method_not_allowed' })
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8')
+    })
+
+    test.each([
+      ['Express 4', express4],
+      ['Express 5', express],
+    ])('on %s it answers as a route handler (app.post)', async (_name, framework) => {
+      const sessionIndex = new MemorySessionIndex()
+      const app = framework()
+      app.post(PATH, createRevokeRouter({ sessionIndex }))
+      const server = await listen(app)
+      await request(server).post(PATH).send({ id: TOKEN }).expect(204)
+      expect(await sessionIndex.isRevoked(TOKEN)).toBe(true)
+    })
+
+    test('it serves a bare node:http server, where there is no next()', async () => {
+      const sessionIndex = new MemorySessionIndex()
+      const handler = createRevokeRouter({ sessionIndex })
+      const server = createServer((req, res) => handler(req, res))
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      try {
+        const res = await rawPost(server, '', { 'content-type': 'application/json', 'content-length': '10000000' })
+        expect(res.status).toBe(413)
+        expect(res.headers.connection).toBe('close')
+        await request(server).post('/anything').send({ id: TOKEN }).expect(204)
+        expect(await sessionIndex.isRevoked(TOKEN)).toBe(true)
+      } finally {
+        await new Promise((resolve) => server.close(resolve))
+      }
+    })
   })
 })
