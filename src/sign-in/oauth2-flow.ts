@@ -1,14 +1,12 @@
 import { FreedomIdError, isFreedomIdError } from '../errors.js'
 import { describeURL, type HttpClient } from '../provider/http-client.js'
-import { takeLoginRecord, takeNewestLoginRecord, type LoginRecord } from './login-records.js'
+import type { LoginRecord } from './login-state/record.js'
 import type { CompletedLogin } from './oidc-flow.js'
 import type { ResolvedOptions } from './options.js'
 import { buildProfile } from './profile.js'
 import { processProviderResponse } from '../provider/provider-response.js'
 import { exchangeAuthorizationCode } from '../provider/oauth2-token.js'
 import { fetchUserInfo } from '../provider/userinfo.js'
-
-type SessionLike = Record<string, unknown>
 
 /**
  * Rejects options that mean nothing in the OAuth2 flavour, which has no id_token: `skipUserProfile` (the user info
@@ -34,23 +32,6 @@ export function oauth2RedirectURI(callbackURL: string, state: string, stateInRed
   const url = new URL(callbackURL)
   url.searchParams.set('state', state)
   return url.href
-}
-
-/**
- * Before storing a new record: with `stateInRedirectURI: false` the session holds one pending OAuth2 login at a time,
- * since the callback can only take the newest one.
- */
-export function prepareOAuth2Session(session: SessionLike, options: ResolvedOptions): void {
-  if (!options.stateInRedirectURI) delete session[options.sessionKey]
-}
-
-/**
- * Takes (and deletes) the pending login a callback belongs to: the one its `state` names, or, with
- * `stateInRedirectURI: false`, the session's newest one whatever the callback says.
- */
-export function takeOAuth2LoginRecord(session: SessionLike, options: ResolvedOptions, state: string | undefined): LoginRecord | undefined {
-  if (!options.stateInRedirectURI) return takeNewestLoginRecord(session, options.sessionKey)
-  return state === undefined ? undefined : takeLoginRecord(session, options.sessionKey, state)
 }
 
 function origin(url: string): string {

@@ -1,6 +1,8 @@
 import type { Dispatcher } from 'undici'
 import { KNOWN_GRANTS } from './grants.js'
 import type { SessionBinder } from '../sign-out/session-index/types.js'
+import { sessionLoginState } from './login-state/session-store.js'
+import type { LoginStateStore } from './login-state/types.js'
 
 /** Freedom ID's production host (API.md §1). */
 export const DEFAULT_ISSUER = 'https://passport.freedompay.kz'
@@ -68,6 +70,11 @@ export interface FreedomIdStrategyOptions {
   /** Key in `req.session` under which the one-time login records live. Default `'freedom-id'`. */
   sessionKey?: string
   /**
+   * Where a pending login waits between the redirect to Freedom ID and the callback. Default: the session,
+   * `sessionLoginState({ key: sessionKey })`.
+   */
+  loginState?: LoginStateStore
+  /**
    * OAuth2 flavour only: carry `state` in the `redirect_uri` sent to the authorization-link call (DECISIONS.md row 12).
    * Set `false` if Freedom ID matches `redirect_uri` exactly: the state then lives only in the session, one pending
    * OAuth2 login per session. Default `true`.
@@ -101,6 +108,7 @@ export interface ResolvedOptions {
   skipUserProfile: boolean
   passReqToCallback: boolean
   sessionKey: string
+  loginState: LoginStateStore
   stateInRedirectURI: boolean
   dispatcher: Dispatcher | undefined
 }
@@ -208,6 +216,15 @@ function resolveSessionIndex(options: Record<string, unknown>): SessionBinder | 
   return value
 }
 
+function resolveLoginState(options: Record<string, unknown>, sessionKey: string): LoginStateStore {
+  const value = options.loginState as LoginStateStore | undefined
+  if (value === undefined) return sessionLoginState({ key: sessionKey })
+  if (value === null || typeof value !== 'object' || typeof value.put !== 'function' || typeof value.take !== 'function') {
+    fail('loginState', 'must be a login state store (sessionLoginState(), cookieLoginState() or an object with put() and take())')
+  }
+  return value
+}
+
 /** Validates the options (a `TypeError` naming the option) and fills in the defaults. @internal */
 export function resolveOptions(input: FreedomIdStrategyOptions): ResolvedOptions {
   if (input === null || typeof input !== 'object') throw new TypeError('FreedomIdStrategy requires an options object')
@@ -218,6 +235,7 @@ export function resolveOptions(input: FreedomIdStrategyOptions): ResolvedOptions
   const scope = parseScope(options.scope, protocol, extraGrants)
   const oidc = protocol === 'oidc'
   const dispatcher = options.dispatcher
+  const sessionKey = nonEmptyString(options, 'sessionKey', false) ?? 'freedom-id'
   if (dispatcher !== undefined && (dispatcher === null || typeof dispatcher !== 'object')) {
     fail('dispatcher', 'must be an undici Dispatcher')
   }
@@ -243,7 +261,8 @@ export function resolveOptions(input: FreedomIdStrategyOptions): ResolvedOptions
     sessionIndex: resolveSessionIndex(options),
     skipUserProfile: boolean(options, 'skipUserProfile', false),
     passReqToCallback: boolean(options, 'passReqToCallback', false),
-    sessionKey: nonEmptyString(options, 'sessionKey', false) ?? 'freedom-id',
+    sessionKey,
+    loginState: resolveLoginState(options, sessionKey),
     stateInRedirectURI: boolean(options, 'stateInRedirectURI', true),
     dispatcher: dispatcher as Dispatcher | undefined,
   }

@@ -1,18 +1,12 @@
 import type { Request } from 'express'
+import type { ServerResponse } from 'node:http'
 import { debuglog } from 'node:util'
 import OAuth2Strategy from 'passport-oauth2'
 import { FreedomIdError, isFreedomIdError } from '../errors.js'
 import { HttpClient } from '../provider/http-client.js'
 import { KeySource } from '../provider/jwks.js'
-import { randomToken, safeReturnTo, storeLoginRecord, takeLoginRecord, type LoginRecord } from './login-records.js'
-import {
-  assertOAuth2Options,
-  completeOAuth2Login,
-  oauth2RedirectURI,
-  prepareOAuth2Session,
-  requestAuthorizationLink,
-  takeOAuth2LoginRecord,
-} from './oauth2-flow.js'
+import { randomToken, safeReturnTo, type LoginRecord } from './login-state/record.js'
+import { assertOAuth2Options, completeOAuth2Login, oauth2RedirectURI, requestAuthorizationLink } from './oauth2-flow.js'
 import { buildOidcAuthorizationURL, completeOidcLogin, type CompletedLogin } from './oidc-flow.js'
 import { parseScope, resolveOptions, type FreedomIdStrategyOptions, type ResolvedOptions } from './options.js'
 import { bindSessionOnLogIn } from '../sign-out/session-binding.js'
@@ -32,7 +26,6 @@ export interface FreedomIdAuthenticateOptions {
 }
 
 type Query = Record<string, unknown>
-type Session = Record<string, unknown> & { save?: (cb: (err?: unknown) => void) => void }
 
 function queryOf(req: Request): Query {
   if (req.query && typeof req.query === 'object') return req.query as Query
@@ -104,26 +97,22 @@ export class FreedomIdStrategy extends OAuth2Strategy {
   }
 
   override authenticate(req: Request, options: FreedomIdAuthenticateOptions = {}): void {
-    const session = (req as unknown as { session?: Session | null }).session
-    if (!session || typeof session !== 'object') {
-      this.error(new Error('FreedomIdStrategy needs sessions: add express-session (or cookie-session) before passport.'))
-      return
-    }
     const query = queryOf(req)
+    const res = (req as unknown as { res?: ServerResponse }).res
     if (query.error !== undefined || query.error_code !== undefined) {
-      this._providerErrorCallback(session, query)
+      this._providerErrorCallback(req, res, query).catch((err: unknown) => this.error(err as Error))
       return
     }
     const code = this._options.protocol === 'oauth2' ? query.authorization_code : query.code
     if (code !== undefined) {
-      this._finish(req, session, query, options).catch((err: unknown) => this.error(err as Error))
+      this._finish(req, res, query, options).catch((err: unknown) => this.error(err as Error))
       return
     }
-    this._start(req, session, query, options)
+    this._start(req, res, query, options).catch((err: unknown) => this.error(err as Error))
   }
 
   /** @internal */
-  _start(req: Request, session: Session, query: Query, options: FreedomIdAuthenticateOptions): void {
+  async _start(req: Request, res: ServerResponse | undefined, query: Query, options: FreedomIdAuthenticateOptions): Promise<void> {
     const o = this._options
     let scope: string[]
     try {
@@ -143,37 +132,56 @@ export class FreedomIdStrategy extends OAuth2Strategy {
     const returnTo = safeReturnTo(options.returnTo ?? query.returnTo)
     if (returnTo !== undefined) record.returnTo = returnTo
     if (o.protocol === 'oauth2') {
-      this._startOAuth2(session, record, scope, options)
+      await this._startOAuth2(req, res, record, scope, options)
       return
     }
-    storeLoginRecord(session, o.sessionKey, record)
     const url = buildOidcAuthorizationURL(o, record, scope, this.authorizationParams(options))
-    this._saveThen(session, () => this.redirect(url))
+    await o.loginState.put(req, res, record)
+    this.redirect(url)
   }
 
-  /** @internal */
-  _startOAuth2(session: Session, record: LoginRecord, scope: string[], options: FreedomIdAuthenticateOptions): void {
+  /**
+   * Asks for the sign-in link first and keeps the pending login only once there is one, so a failed link call leaves
+   * nothing behind.
+   * @internal
+   */
+  async _startOAuth2(
+    req: Request,
+    res: ServerResponse | undefined,
+    record: LoginRecord,
+    scope: string[],
+    options: FreedomIdAuthenticateOptions,
+  ): Promise<void> {
     const o = this._options
     record.redirect_uri = oauth2RedirectURI(record.redirect_uri, record.state, o.stateInRedirectURI)
-    prepareOAuth2Session(session, o)
-    storeLoginRecord(session, o.sessionKey, record)
-    requestAuthorizationLink(o, this._http, record, scope, this.authorizationParams(options)).then(
-      (url) => this._saveThen(session, () => this.redirect(url)),
-      (err: unknown) => {
-        takeLoginRecord(session, o.sessionKey, record.state)
-        this._failOrError(err)
-      },
-    )
+    let url: string
+    try {
+      url = await requestAuthorizationLink(o, this._http, record, scope, this.authorizationParams(options))
+    } catch (err) {
+      this._failOrError(err)
+      return
+    }
+    await o.loginState.put(req, res, record, { only: !o.stateInRedirectURI })
+    this.redirect(url)
+  }
+
+  /**
+   * Takes (and so deletes) the pending login a callback belongs to: the one its `state` names, or, in the OAuth2
+   * flavour with `stateInRedirectURI: false`, the newest one whatever the callback says.
+   * @internal
+   */
+  _takeRecord(req: Request, res: ServerResponse | undefined, query: Query): Promise<LoginRecord | undefined> {
+    const o = this._options
+    if (o.protocol === 'oauth2' && !o.stateInRedirectURI) return o.loginState.take(req, res, null)
+    const state = single(query.state)
+    return state === undefined ? Promise.resolve(undefined) : o.loginState.take(req, res, state)
   }
 
   /** @internal */
-  async _finish(req: Request, session: Session, query: Query, options: FreedomIdAuthenticateOptions): Promise<void> {
+  async _finish(req: Request, res: ServerResponse | undefined, query: Query, options: FreedomIdAuthenticateOptions): Promise<void> {
     const o = this._options
     const oauth2 = o.protocol === 'oauth2'
-    const state = single(query.state)
-    const record = oauth2
-      ? takeOAuth2LoginRecord(session, o, state)
-      : state === undefined ? undefined : takeLoginRecord(session, o.sessionKey, state)
+    const record = await this._takeRecord(req, res, query)
     if (!record) {
       this._failWith(
         new FreedomIdError(
@@ -223,10 +231,8 @@ export class FreedomIdStrategy extends OAuth2Strategy {
   }
 
   /** @internal */
-  _providerErrorCallback(session: Session, query: Query): void {
-    const state = single(query.state)
-    if (this._options.protocol === 'oauth2') takeOAuth2LoginRecord(session, this._options, state)
-    else if (state !== undefined) takeLoginRecord(session, this._options.sessionKey, state)
+  async _providerErrorCallback(req: Request, res: ServerResponse | undefined, query: Query): Promise<void> {
+    await this._takeRecord(req, res, query)
     const error = single(query.error)
     const errorCode = single(query.error_code)
     const description = single(query.error_description)
@@ -260,9 +266,4 @@ export class FreedomIdStrategy extends OAuth2Strategy {
     this.fail(challenge as { message: string }, err.status)
   }
 
-  /** @internal */
-  _saveThen(session: Session, next: () => void): void {
-    if (typeof session.save !== 'function') return next()
-    session.save((err) => (err ? this.error(err as Error) : next()))
-  }
 }

@@ -35,6 +35,7 @@ describe('FreedomIdStrategy options', () => {
       passReqToCallback: false,
       sessionKey: 'freedom-id',
     })
+    expect(typeof s._options.loginState.put).toBe('function')
   })
 
   it('derives the default URLs from issuer, without a trailing slash', () => {
@@ -97,6 +98,8 @@ describe('FreedomIdStrategy options', () => {
     ['skipUserProfile a string', { skipUserProfile: 'yes' }, /"skipUserProfile"/],
     ['passReqToCallback a number', { passReqToCallback: 1 }, /"passReqToCallback"/],
     ['sessionKey empty', { sessionKey: '' }, /"sessionKey"/],
+    ['loginState without take()', { loginState: { put: async () => {} } }, /"loginState"/],
+    ['loginState a string', { loginState: 'cookie' }, /"loginState"/],
     ['stateInRedirectURI a string', { stateInRedirectURI: 'no' }, /"stateInRedirectURI"/],
     ['sessionIndex without bind', { sessionIndex: {} }, /"sessionIndex"/],
     ['extraGrants not a list', { extraGrants: 3 }, /"extraGrants"/],

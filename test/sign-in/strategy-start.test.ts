@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { FreedomIdStrategy } from '../../src/sign-in/strategy.js'
 import type { FreedomIdStrategyOptions } from '../../src/sign-in/options.js'
+import type { LoginRecord } from '../../src/sign-in/login-state/record.js'
+import type { LoginStateStore } from '../../src/sign-in/login-state/types.js'
 import { fakeRequest, fakeSession, redirectParams, run } from '../helpers/strategy-harness.js'
 
 const options: FreedomIdStrategyOptions = {
@@ -57,6 +59,23 @@ describe('starting a login', () => {
     const outcome = await run(strategy(), fakeRequest({ session }))
     expect(outcome.type).toBe('redirect')
     expect(Object.keys(session['freedom-id'] as object)).toHaveLength(1)
+  })
+
+  it('keeps the pending login in the loginState store given, with no session at all', async () => {
+    const kept = new Map<string, LoginRecord>()
+    const store: LoginStateStore = {
+      put: async (_req, _res, record) => void kept.set(record.state, record),
+      take: async (_req, _res, state) => (state === null ? undefined : kept.get(state)),
+    }
+    const params = redirectParams(await run(strategy({ loginState: store }), fakeRequest({ session: null })))
+    expect([...kept.keys()]).toEqual([params.get('state')])
+    expect(kept.get(params.get('state')!)?.nonce).toBe(params.get('nonce'))
+  })
+
+  it('errors when the loginState store rejects, and does not redirect', async () => {
+    const store: LoginStateStore = { put: async () => Promise.reject(new Error('store down')), take: async () => undefined }
+    const outcome = await run(strategy({ loginState: store }), fakeRequest())
+    expect(outcome).toMatchObject({ type: 'error', error: { message: 'store down' } })
   })
 
   it('errors with advice when there is no session middleware', async () => {

@@ -1,22 +1,20 @@
 import { describe, expect, it } from '@jest/globals'
 import { calculatePKCECodeChallenge } from 'openid-client'
+import type { IncomingMessage } from 'node:http'
+import { LOGIN_RECORD_TTL_MS, MAX_PENDING_LOGINS, pkceChallenge, randomToken, safeReturnTo, type LoginRecord } from '../../../src/sign-in/login-state/record.js'
 import {
-  LOGIN_RECORD_TTL_MS,
-  MAX_PENDING_LOGINS,
-  pkceChallenge,
-  randomToken,
-  safeReturnTo,
+  sessionLoginState,
   storeLoginRecord,
   takeLoginRecord,
   takeNewestLoginRecord,
-  type LoginRecord,
-} from '../../src/sign-in/login-records.js'
+} from '../../../src/sign-in/login-state/session-store.js'
+import { fakeSession } from '../../helpers/strategy-harness.js'
 
 function record(state: string, created: number): LoginRecord {
   return { state, nonce: `n-${state}`, redirect_uri: 'http://app.test/cb', created }
 }
 
-describe('login records', () => {
+describe('login records in the session', () => {
   it('random tokens carry 256 bits as base64url and do not repeat', () => {
     const tokens = new Set(Array.from({ length: 1000 }, randomToken))
     expect(tokens.size).toBe(1000)
@@ -94,5 +92,37 @@ describe('login records', () => {
     ['/' + 'a'.repeat(3000), undefined],
   ])('returnTo %j is kept as %j', (input, expected) => {
     expect(safeReturnTo(input)).toBe(expected)
+  })
+})
+
+describe('sessionLoginState()', () => {
+  const req = (session: unknown) => ({ session }) as unknown as IncomingMessage
+
+  it('puts under its key, saves the session, and takes a record once', async () => {
+    const store = sessionLoginState({ key: 'k' })
+    const session = fakeSession()
+    await store.put(req(session), undefined, record('a', Date.now()))
+    expect(session.saves).toBe(1)
+    expect(Object.keys(session.k as object)).toEqual(['a'])
+    expect((await store.take(req(session), undefined, 'a'))?.nonce).toBe('n-a')
+    expect(await store.take(req(session), undefined, 'a')).toBeUndefined()
+  })
+
+  it('with "only", drops the other pending logins; take(null) takes the newest', async () => {
+    const store = sessionLoginState()
+    const session: Record<string, unknown> = {}
+    await store.put(req(session), undefined, record('a', Date.now() - 2))
+    await store.put(req(session), undefined, record('b', Date.now() - 1))
+    expect((await store.take(req(session), undefined, null))?.state).toBe('b')
+    await store.put(req(session), undefined, record('c', Date.now()), { only: true })
+    expect(Object.keys(session['freedom-id'] as object)).toEqual(['c'])
+  })
+
+  it('rejects with advice when there is no session, and when saving fails', async () => {
+    const store = sessionLoginState()
+    await expect(store.put(req(undefined), undefined, record('a', 1))).rejects.toThrow(/express-session/)
+    await expect(store.take(req(null), undefined, 'a')).rejects.toThrow(/express-session/)
+    const broken = { save: (cb: (err?: unknown) => void) => cb(new Error('store down')) }
+    await expect(store.put(req(broken), undefined, record('a', 1))).rejects.toThrow('store down')
   })
 })
