@@ -67,6 +67,7 @@ export function createApp(config: AppConfig, stores: AppStores = createMemorySto
       clientID: config.clientID,
       clientSecret: config.clientSecret,
       callbackURL: config.callbackURL,
+      ...(config.origins !== undefined && { origins: config.origins }),
       protocol: config.protocol,
       scope: config.scope,
       ...(config.issuer !== undefined && { issuer: config.issuer }),

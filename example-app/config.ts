@@ -19,6 +19,11 @@ export interface AppConfig {
   clientSecret: string
   /** Absolute URL registered with Freedom ID, or (emulator mode) the path {@link CALLBACK_PATH}. */
   callbackURL: string
+  /**
+   * Emulator mode: the origins the app is opened at, to resolve the callback path against (the strategy's `origins`);
+   * the server fills them in once it listens. Never taken from a request's Host header.
+   */
+  origins?: string[]
   /** The provider's base URL. Default: the strategy's, `https://passport.freedompay.kz`; the emulator's URL in emulator mode. */
   issuer?: string
   /** Default `'oidc'`. */

@@ -72,7 +72,11 @@ async function main(): Promise<void> {
   const app = createApp(
     {
       ...config,
-      ...(emulator && { issuer: emulator.url, revokeURL: `${urls.local}${REVOKE_PATH}` }),
+      ...(emulator && {
+        issuer: emulator.url,
+        revokeURL: `${urls.local}${REVOKE_PATH}`,
+        origins: [...new Set([urls.browser, urls.local])],
+      }),
     },
     stores,
   )

@@ -43,6 +43,8 @@ export type FreedomIdErrorCode =
   | 'REFRESH_TOKEN_INVALID'
   /** A profile request or profile status response is not an object with a `status`. */
   | 'PROFILE_RESPONSE_INVALID'
+  /** Several `origins` are configured and the login request's host names none of them. */
+  | 'HOST_NOT_ALLOWED'
 
 /** Default HTTP status for each code. */
 const STATUS: Record<FreedomIdErrorCode, number> = {
@@ -65,6 +67,7 @@ const STATUS: Record<FreedomIdErrorCode, number> = {
   PROFILE_WAIT_TIMEOUT: 504,
   REFRESH_TOKEN_INVALID: 401,
   PROFILE_RESPONSE_INVALID: 502,
+  HOST_NOT_ALLOWED: 400,
 }
 
 /** Extra fields an error may carry. */
@@ -83,12 +86,22 @@ export interface FreedomIdErrorDetails {
   claim?: string
 }
 
-/** The one error class of this library. `code` is stable; messages may be reworded. */
+/**
+ * The one error class of this library. `code` is stable; messages may be reworded.
+ *
+ * `status`, `statusCode` and `expose` follow the convention of the `http-errors` package, which the error handlers of
+ * Express (finalhandler), NestJS (`BaseExceptionFilter`) and Fastify read: a provider fault passed to `next(err)` or
+ * thrown from a guard answers 502/504 there, with no custom handler.
+ */
 export class FreedomIdError extends Error {
   override name = 'FreedomIdError'
   readonly code: FreedomIdErrorCode
   /** HTTP status an app can answer with: 4xx for a failed login, 502/504 for provider faults. */
   readonly status: number
+  /** The same as {@link FreedomIdError.status}, under the name Node's `http` module, Nest and Fastify read. */
+  readonly statusCode: number
+  /** Whether the message may be shown to the client: true for 4xx, false for 5xx (it may name internal hosts). */
+  readonly expose: boolean
   readonly providerCode?: number | string
   readonly providerMessage?: string
   readonly providerErrors?: Record<string, string[]>
@@ -98,6 +111,8 @@ export class FreedomIdError extends Error {
     super(message, details.cause === undefined ? undefined : { cause: details.cause })
     this.code = code
     this.status = details.status ?? STATUS[code]
+    this.statusCode = this.status
+    this.expose = this.status < 500
     if (details.providerCode !== undefined) this.providerCode = details.providerCode
     if (details.providerMessage !== undefined) this.providerMessage = details.providerMessage
     if (details.providerErrors !== undefined) this.providerErrors = details.providerErrors

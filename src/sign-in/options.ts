@@ -3,6 +3,7 @@ import { KNOWN_GRANTS } from './grants.js'
 import type { SessionBinder } from '../sign-out/session-index/types.js'
 import { sessionLoginState } from './login-state/session-store.js'
 import type { LoginStateStore } from './login-state/types.js'
+import { isCallbackPath, parseOrigins } from './callback-url.js'
 
 /** Freedom ID's production host (API.md §1). */
 export const DEFAULT_ISSUER = 'https://passport.freedompay.kz'
@@ -21,10 +22,18 @@ export interface FreedomIdStrategyOptions {
   /** The client secret Freedom ID support issued. Required; never logged. */
   clientSecret: string
   /**
-   * Where Freedom ID sends the user back: an absolute `http(s)` URL, or a path (`/auth/freedom-id/callback`) resolved
-   * against the request's host, honouring Express `trust proxy`. Required.
+   * Where Freedom ID sends the user back: an absolute `http(s)` URL (recommended), or a path (`/auth/freedom-id/callback`)
+   * resolved against {@link FreedomIdStrategyOptions.origins}, which a path then requires. Never resolved against the
+   * request's `Host` or `X-Forwarded-Host`: a client could then send the user's code to its own host. Required.
    */
   callbackURL: string
+  /**
+   * The app's public origin (`'https://app.example'`), or several, to resolve a path `callbackURL` against. With one,
+   * no request header is read. With several, the request's `X-Forwarded-Host` or `Host` picks the one whose host it
+   * names exactly; a request naming none fails with `HOST_NOT_ALLOWED` (400). Default: none (`callbackURL` must then be
+   * absolute).
+   */
+  origins?: string | string[]
   /**
    * Which Freedom ID API signs users in: `'oidc'` (OpenID Connect, `/openid`) or `'oauth2'` (the proprietary
    * authorization-link flow). Default `'oidc'`.
@@ -90,6 +99,7 @@ export interface ResolvedOptions {
   clientID: string
   clientSecret: string
   callbackURL: string
+  origins: string[] | undefined
   issuer: string
   authorizationURL: string
   tokenURL: string
@@ -201,10 +211,17 @@ function resolveAlgs(options: Record<string, unknown>): string[] {
   return algs
 }
 
-function resolveCallbackURL(options: Record<string, unknown>): string {
+function resolveCallbackURL(options: Record<string, unknown>, origins: string[] | undefined): string {
   const value = nonEmptyString(options, 'callbackURL', true) as string
-  if (value.startsWith('/') && !value.startsWith('//')) return value
-  return absoluteURL(options, 'callbackURL') as string
+  if (!isCallbackPath(value)) return absoluteURL(options, 'callbackURL') as string
+  if (origins === undefined) {
+    fail(
+      'callbackURL',
+      `is the path "${value}" and no "origins" option is set: give an absolute callbackURL (recommended) or set "origins" ` +
+        'to the app\'s public origin, e.g. "https://app.example" (the request\'s Host header is never used: it is client input)',
+    )
+  }
+  return value
 }
 
 function resolveSessionIndex(options: Record<string, unknown>): SessionBinder | undefined {
@@ -234,6 +251,7 @@ export function resolveOptions(input: FreedomIdStrategyOptions): ResolvedOptions
   const extraGrants = stringList(options, 'extraGrants') ?? []
   const scope = parseScope(options.scope, protocol, extraGrants)
   const oidc = protocol === 'oidc'
+  const origins = options.origins === undefined ? undefined : parseOrigins(options.origins)
   const dispatcher = options.dispatcher
   const sessionKey = nonEmptyString(options, 'sessionKey', false) ?? 'freedom-id'
   if (dispatcher !== undefined && (dispatcher === null || typeof dispatcher !== 'object')) {
@@ -243,7 +261,8 @@ export function resolveOptions(input: FreedomIdStrategyOptions): ResolvedOptions
     protocol,
     clientID: nonEmptyString(options, 'clientID', true) as string,
     clientSecret: nonEmptyString(options, 'clientSecret', true) as string,
-    callbackURL: resolveCallbackURL(options),
+    callbackURL: resolveCallbackURL(options, origins),
+    origins,
     issuer,
     authorizationURL: absoluteURL(options, 'authorizationURL') ?? `${issuer}${oidc ? '/openid' : '/api/v1/oauth/authorize'}`,
     tokenURL: absoluteURL(options, 'tokenURL') ?? `${issuer}${oidc ? '/api/v1/oidc/token' : '/api/v1/oauth/token'}`,

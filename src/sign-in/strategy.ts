@@ -7,6 +7,7 @@ import { HttpClient } from '../provider/http-client.js'
 import { KeySource } from '../provider/jwks.js'
 import { randomToken, safeReturnTo, type LoginRecord } from './login-state/record.js'
 import { assertOAuth2Options, completeOAuth2Login, oauth2RedirectURI, requestAuthorizationLink } from './oauth2-flow.js'
+import { resolveCallbackURL } from './callback-url.js'
 import { buildOidcAuthorizationURL, completeOidcLogin, type CompletedLogin } from './oidc-flow.js'
 import { parseScope, resolveOptions, type FreedomIdStrategyOptions, type ResolvedOptions } from './options.js'
 import { bindSessionOnLogIn } from '../sign-out/session-binding.js'
@@ -18,7 +19,7 @@ const debug = debuglog('freedom-id')
 export interface FreedomIdAuthenticateOptions {
   /** Same-origin path to return to after sign-in, handed back as `info.returnTo`. Else the login request's `?returnTo=`. */
   returnTo?: string
-  /** Overrides the strategy's `callbackURL` for this login. */
+  /** Overrides the strategy's `callbackURL` for this login: absolute, or a path resolved against `origins`. */
   callbackURL?: string
   /** Overrides the strategy's `scope` for this login. */
   scope?: string | string[]
@@ -34,15 +35,6 @@ function queryOf(req: Request): Query {
 
 function single(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined
-}
-
-/** Resolves a relative `callbackURL` against the request's origin, honouring Express `trust proxy`. */
-function absoluteCallbackURL(req: Request, callbackURL: string): string {
-  if (!callbackURL.startsWith('/')) return callbackURL
-  const express = (req as { app?: unknown }).app !== undefined
-  const protocol = express ? req.protocol : (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'
-  const host = (express ? req.host : undefined) ?? req.headers.host ?? 'localhost'
-  return `${protocol}://${host}${callbackURL}`
 }
 
 /**
@@ -115,16 +107,18 @@ export class FreedomIdStrategy extends OAuth2Strategy {
   async _start(req: Request, res: ServerResponse | undefined, query: Query, options: FreedomIdAuthenticateOptions): Promise<void> {
     const o = this._options
     let scope: string[]
+    let redirectURI: string
     try {
       scope = options.scope === undefined ? o.scope : parseScope(options.scope, o.protocol, o.extraGrants)
+      redirectURI = resolveCallbackURL(typeof options.callbackURL === 'string' ? options.callbackURL : o.callbackURL, o.origins, req.headers)
     } catch (err) {
-      this.error(err as Error)
+      this._failOrError(err)
       return
     }
     const record: LoginRecord = {
       state: randomToken(),
       nonce: randomToken(),
-      redirect_uri: absoluteCallbackURL(req, typeof options.callbackURL === 'string' ? options.callbackURL : o.callbackURL),
+      redirect_uri: redirectURI,
       created: Date.now(),
     }
     if (o.pkce) record.code_verifier = randomToken()

@@ -19,7 +19,7 @@ const user = DEFAULT_USERS[0]!
 let emulator: RunningEmulator
 let apiClient: FreedomIdClient
 const CLIENT: FreedomIdClientOptions = { clientID: DEMO_CLIENT.clientID, clientSecret: DEMO_CLIENT.clientSecret, timeout: 1000 }
-const make = strategyMaker(() => emulator.url, { callbackURL: '/auth/callback', scope: ['read.email'], passReqToCallback: true })
+const make = strategyMaker(() => emulator.url, { callbackURL: 'http://127.0.0.1/auth/callback', scope: ['read.email'], passReqToCallback: true })
 
 interface AppOptions {
   protocol?: 'oidc' | 'oauth2'

@@ -69,12 +69,16 @@ describe('signing in', () => {
     expect(expires - Date.now()).toBeLessThanOrEqual(8 * 3600_000)
   })
 
-  it('marks the session cookie Secure behind a trusted proxy that terminated HTTPS', async () => {
-    const proxied = await startApp(emulator, { trustProxy: 'loopback' })
+  it('marks the session cookie Secure behind a trusted proxy that terminated HTTPS; the callback stays on its origin', async () => {
+    const proxied = await startApp(emulator, { trustProxy: 'loopback', origins: ['https://app.example'] })
     try {
-      const res = await request(proxied.url).get('/auth/freedom-id').set('X-Forwarded-Proto', 'https').expect(302)
+      const res = await request(proxied.url)
+        .get('/auth/freedom-id')
+        .set('X-Forwarded-Proto', 'https')
+        .set('X-Forwarded-Host', 'evil.example')
+        .expect(302)
       expect(sessionCookie(res)).toMatch(/; Secure/)
-      expect(new URL(res.headers.location!).searchParams.get('redirect_uri')).toMatch(/^https:\/\//)
+      expect(new URL(res.headers.location!).searchParams.get('redirect_uri')).toBe('https://app.example/auth/freedom-id/callback')
     } finally {
       await proxied.close()
     }

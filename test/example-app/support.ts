@@ -32,6 +32,7 @@ export async function startApp(
     ...loadConfig({}),
     issuer: emulator.url,
     revokeURL: `${url}${REVOKE_PATH}`,
+    origins: [url],
     log: (line) => logs.push(line),
     ...overrides,
   }

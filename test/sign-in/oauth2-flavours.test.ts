@@ -26,7 +26,7 @@ function createApp(clientSecret: string = DEMO_CLIENT.clientSecret) {
   const app = express()
   app.use(session({ secret: 'test-session-secret', resave: false, saveUninitialized: false }))
   const pp = new passport.Passport()
-  for (const [protocol] of protocols) pp.use(`freedom-id-${protocol}`, strategy(protocol, { callbackURL: `/auth/${protocol}/callback`, clientSecret }))
+  for (const [protocol] of protocols) pp.use(`freedom-id-${protocol}`, strategy(protocol, { callbackURL: `http://127.0.0.1/auth/${protocol}/callback`, clientSecret }))
   pp.serializeUser((u, done) => done(null, u))
   pp.deserializeUser((u: Express.User, done) => done(null, u))
   app.use(pp.initialize())

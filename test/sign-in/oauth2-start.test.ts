@@ -87,10 +87,19 @@ describe('starting an OAuth2 login', () => {
     expect(new URL(record!.redirect_uri).searchParams.get('state')).toBe(record!.state)
   })
 
-  it('resolves a relative callbackURL against the request host', async () => {
+  it('resolves a path callbackURL against the configured origin, never the Host header', async () => {
     const session = fakeSession()
-    await run(strategy({ callbackURL: '/auth/cb' }), fakeRequest({ session, host: 'shop.example', protocol: 'https' }))
+    const s = strategy({ callbackURL: '/auth/cb', origins: 'https://shop.example' })
+    await run(s, fakeRequest({ session, host: 'evil.example', headers: { 'x-forwarded-host': 'evil.example' } }))
     expect(records(session)[0]!.redirect_uri).toMatch(/^https:\/\/shop\.example\/auth\/cb\?state=/)
+  })
+
+  it('sends Freedom ID the configured origin when Host: evil.example starts the login', async () => {
+    const s = strategy({ callbackURL: '/auth/cb', origins: ['http://127.0.0.1:3000', 'http://localhost:3000'] })
+    expect(await run(s, fakeRequest({ host: 'evil.example' }))).toMatchObject({ type: 'fail', challenge: { code: 'HOST_NOT_ALLOWED' }, status: 400 })
+    const session = fakeSession()
+    await run(s, fakeRequest({ session, host: 'localhost:3000' }))
+    expect(records(session)[0]!.redirect_uri).toMatch(/^http:\/\/localhost:3000\/auth\/cb\?state=/)
   })
 
   it('with stateInRedirectURI false registers the bare callback URL and keeps one pending login', async () => {

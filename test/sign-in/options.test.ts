@@ -54,8 +54,15 @@ describe('FreedomIdStrategy options', () => {
     expect(s._options.scope).toEqual(['openid', 'read.address'])
   })
 
-  it('accepts a relative callbackURL', () => {
-    expect(new FreedomIdStrategy({ ...base, callbackURL: '/cb' }, verify)._options.callbackURL).toBe('/cb')
+  it('accepts a path callbackURL with origins', () => {
+    const s = new FreedomIdStrategy({ ...base, callbackURL: '/cb', origins: 'https://app.example' }, verify)
+    expect(s._options.callbackURL).toBe('/cb')
+    expect(s._options.origins).toEqual(['https://app.example'])
+  })
+
+  it('normalises origins: lower-case host, default port dropped', () => {
+    const s = new FreedomIdStrategy({ ...base, origins: ['https://App.Example:443', 'http://localhost:3000'] }, verify)
+    expect(s._options.origins).toEqual(['https://app.example', 'http://localhost:3000'])
   })
 
   it('throws a TypeError without a verify callback', () => {
@@ -74,6 +81,13 @@ describe('FreedomIdStrategy options', () => {
     ['callbackURL missing', { callbackURL: undefined }, /"callbackURL" option is required/],
     ['callbackURL not a URL', { callbackURL: 'auth/callback' }, /"callbackURL" option must be an absolute/],
     ['callbackURL protocol-relative', { callbackURL: '//evil.example/cb' }, /"callbackURL"/],
+    ['callbackURL a path without origins', { callbackURL: '/auth/callback' }, /"callbackURL" option is the path "\/auth\/callback" and no "origins" option is set/],
+    ['origins not a URL', { origins: 'app.example' }, /"origins" option must list absolute http\(s\) origins/],
+    ['origins empty', { origins: [] }, /"origins" option must be an origin/],
+    ['origins with a path', { origins: ['https://app.example/app'] }, /"origins" option must list origins without a path/],
+    ['origins with a trailing slash', { origins: 'https://app.example/' }, /"origins" option must list origins without a path/],
+    ['origins ftp', { origins: 'ftp://app.example' }, /"origins" option must list absolute http\(s\)/],
+    ['origins a host twice', { origins: ['http://app.example', 'https://app.example'] }, /"origins" option names the host "app.example" twice/],
     ['callbackURL ftp', { callbackURL: 'ftp://app.example/cb' }, /"callbackURL" option must be an http\(s\) URL/],
     ['issuer not a URL', { issuer: 'passport.freedompay.kz' }, /"issuer"/],
     ['authorizationURL not a URL', { authorizationURL: 'x' }, /"authorizationURL"/],

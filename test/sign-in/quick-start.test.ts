@@ -19,7 +19,7 @@ function createApp() {
     {
       clientID: DEMO_CLIENT.clientID,
       clientSecret: DEMO_CLIENT.clientSecret,
-      callbackURL: '/auth/freedom-id/callback',
+      callbackURL: 'https://app.example/auth/freedom-id/callback', // absolute: see the callbackURL option
       issuer: emulator.url,
       scope: ['read.email', 'read.firstname', 'read.lastname'],
     },
@@ -44,7 +44,9 @@ function createApp() {
 }
 
 beforeAll(async () => {
-  emulator = await startEmulator({ autoLogin: DEFAULT_USERS[0]!.sub })
+  // The quick start's callbackURL, registered exactly as with Freedom ID.
+  const redirectURIs = ['https://app.example/auth/freedom-id/callback']
+  emulator = await startEmulator({ autoLogin: DEFAULT_USERS[0]!.sub, clients: [{ ...DEMO_CLIENT, redirectURIs }] })
 })
 afterAll(async () => {
   await strategy?._http.close()

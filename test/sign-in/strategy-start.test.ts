@@ -113,18 +113,44 @@ describe('starting a login', () => {
     expect(params.get('max_age')).toBe('300')
   })
 
-  it('resolves a relative callbackURL against the request host and protocol', async () => {
-    const req = fakeRequest({ protocol: 'https', host: 'shop.example:8443' })
-    const params = redirectParams(await run(strategy({ callbackURL: '/auth/cb' }), req))
+  it('resolves a path callbackURL against the one configured origin, whatever the Host header says', async () => {
+    const req = fakeRequest({ host: 'evil.example', headers: { 'x-forwarded-host': 'evil.example' } })
+    const params = redirectParams(await run(strategy({ callbackURL: '/auth/cb', origins: 'https://shop.example:8443' }), req))
     expect(params.get('redirect_uri')).toBe('https://shop.example:8443/auth/cb')
   })
 
-  it('resolves a relative callbackURL from the Host header outside Express', async () => {
-    const req = fakeRequest({ headers: { host: 'plain.example' } })
-    ;(req as unknown as { app?: unknown }).app = undefined
-    ;(req as unknown as { query?: unknown }).query = undefined
-    const params = redirectParams(await run(strategy({ callbackURL: '/auth/cb' }), req))
-    expect(params.get('redirect_uri')).toBe('http://plain.example/auth/cb')
+  it('never lets Host: evil.example steer redirect_uri, with several origins either', async () => {
+    const s = strategy({ callbackURL: '/auth/cb', origins: ['https://shop.example', 'https://admin.shop.example'] })
+    const outcome = await run(s, fakeRequest({ host: 'evil.example' }))
+    expect(outcome).toMatchObject({ type: 'fail', challenge: { code: 'HOST_NOT_ALLOWED' }, status: 400 })
+    expect((outcome as { challenge: { message: string } }).challenge.message).toMatch(/"origins" option/)
+  })
+
+  it('lets the Host header pick among several configured origins only by an exact match', async () => {
+    const s = strategy({ callbackURL: '/auth/cb', origins: ['https://shop.example', 'http://localhost:3000'] })
+    const local = redirectParams(await run(s, fakeRequest({ host: 'localhost:3000' })))
+    expect(local.get('redirect_uri')).toBe('http://localhost:3000/auth/cb')
+    const proxied = redirectParams(await run(s, fakeRequest({ host: 'backend:8080', headers: { 'x-forwarded-host': 'shop.example' } })))
+    expect(proxied.get('redirect_uri')).toBe('https://shop.example/auth/cb')
+    expect(await run(s, fakeRequest({ host: 'localhost:3001' }))).toMatchObject({ type: 'fail', challenge: { code: 'HOST_NOT_ALLOWED' } })
+  })
+
+  it('uses an absolute callbackURL as it is, whatever the Host header says', async () => {
+    const params = redirectParams(await run(strategy(), fakeRequest({ host: 'evil.example' })))
+    expect(params.get('redirect_uri')).toBe(options.callbackURL)
+  })
+
+  it('errors on a path callbackURL override when no origins are configured', async () => {
+    const outcome = await run(strategy(), fakeRequest(), { callbackURL: '/auth/other' })
+    expect(outcome.type).toBe('error')
+    expect((outcome as { error: Error }).error).toBeInstanceOf(TypeError)
+    expect((outcome as { error: Error }).error.message).toMatch(/"callbackURL".*"origins"/)
+  })
+
+  it('resolves a path callbackURL override against the configured origin', async () => {
+    const s = strategy({ origins: 'https://app.example' })
+    const params = redirectParams(await run(s, fakeRequest({ host: 'evil.example' }), { callbackURL: '/auth/other' }))
+    expect(params.get('redirect_uri')).toBe('https://app.example/auth/other')
   })
 
   it('takes callbackURL and scope overrides from the authenticate options', async () => {

@@ -36,6 +36,7 @@ beforeAll(async () => {
       clientID: DEMO_CLIENT.clientID,
       clientSecret: DEMO_CLIENT.clientSecret,
       callbackURL: '/auth/freedom-id/callback',
+      origins: appURL,
       issuer: emulator.url,
       revokeURL: `${appURL}/auth/freedom-id/revoke`,
       sessionIndex,
