@@ -180,9 +180,10 @@ export class FreedomIdStrategy extends OAuth2Strategy {
       this._failWith(
         new FreedomIdError(
           'STATE_MISSING',
-          'No pending Freedom ID login matches this callback\'s "state". Usual causes: the session cookie was not sent back ' +
-            '(SameSite, a non-HTTPS callback with a Secure cookie, or the callback on another domain than the login), ' +
-            'the login was started more than 10 minutes ago, or this callback was already used.',
+          'No pending Freedom ID login matches this callback\'s "state". Usual causes: the session cookie (or the login ' +
+            'cookie of cookieLoginState) was not sent back (SameSite, a non-HTTPS callback with a Secure cookie, or the ' +
+            'callback on another domain than the login), the login was started more than 10 minutes ago, this callback ' +
+            'was already used, or the cookie was changed or made under a secret no longer listed.',
         ),
       )
       return
