@@ -1,0 +1,39 @@
+/**
+ * The security-critical modules `npm run mutate` checks, each against its own test files only, so that one run of
+ * a module stays within minutes. `mutate` and `tests` are globs relative to the repository root; a glob that matches
+ * nothing yet (a file another change will add) is harmless.
+ */
+export const MODULES = {
+  'id-token': {
+    mutate: ['src/sign-in/id-token.ts'],
+    tests: ['test/sign-in/id-token*.test.ts'],
+  },
+  jwks: {
+    mutate: ['src/provider/jwks.ts'],
+    tests: ['test/provider/jwks*.test.ts'],
+  },
+  'login-records': {
+    mutate: ['src/sign-in/login-records.ts', 'src/sign-in/login-state/**/*.ts'],
+    tests: ['test/sign-in/login-records*.test.ts', 'test/sign-in/login-state/**/*.test.ts'],
+  },
+  'revoke-request': {
+    mutate: ['src/sign-out/revoke-request.ts'],
+    tests: ['test/sign-out/revoke-request*.test.ts', 'test/sign-out/revoke-router*.test.ts'],
+  },
+  'revoke-router': {
+    mutate: ['src/sign-out/revoke-router.ts'],
+    tests: ['test/sign-out/revoke-router*.test.ts', 'test/sign-out/revoke-request*.test.ts'],
+  },
+  'source-filter': {
+    mutate: ['src/sign-out/source-filter.ts'],
+    tests: ['test/sign-out/source-filter*.test.ts', 'test/sign-out/revoke-router*.test.ts'],
+  },
+  'rate-limit': {
+    mutate: ['src/sign-out/rate-limit.ts'],
+    tests: ['test/sign-out/rate-limit*.test.ts', 'test/sign-out/revoke-router*.test.ts'],
+  },
+  'session-index': {
+    mutate: ['src/sign-out/session-index/*.ts'],
+    tests: ['test/sign-out/session-index/*.test.ts'],
+  },
+}
