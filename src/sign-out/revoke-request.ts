@@ -103,6 +103,8 @@ export function readBody(req: RevokeRequest, res?: ServerResponse): Promise<Resu
     }
     const onEnd = () => finish(size > REVOKE_BODY_LIMIT ? error('body_too_large') : decode(Buffer.concat(chunks)))
     const onAbort = () => finish(error('invalid_body'))
+    // A client gone before the route started reading (during a slow middleware) emits nothing more.
+    if (req.destroyed) return onAbort()
     if (Number(req.headers['content-length']) > REVOKE_BODY_LIMIT + DRAIN_LIMIT) return giveUp()
     req.on('data', onData)
     req.on('end', onEnd)

@@ -218,8 +218,12 @@ describe('KeySource failures', () => {
     ['a discovery document without jwks_uri', (p) => (p === discovery ? { status: 200, body: {} } : { status: 404 }), 502],
     ['a discovery document that is not an object', (p) => (p === discovery ? { status: 200, body: [1] } : { status: 404 }), 502],
     [
+      // The JWKS is served, so that only the issuer comparison can refuse it.
       'a discovery document naming another issuer',
-      (p, url) => (p === discovery ? { status: 200, body: { issuer: 'https://evil.example', jwks_uri: `${url}/jwks` } } : { status: 404 }),
+      (p, url) =>
+        p === discovery
+          ? { status: 200, body: { issuer: 'https://evil.example', jwks_uri: `${url}/jwks` } }
+          : { status: 200, body: { keys: [keyA.jwk] } },
       502,
     ],
     ['a JWKS answering 500', (p, url) => (p === discovery ? { status: 200, body: { jwks_uri: `${url}/jwks` } } : { status: 500 }), 502],
@@ -298,5 +302,54 @@ describe('KeySource options', () => {
   it.each(rows)('%s is a TypeError naming the option', (_name, options, name) => {
     expect(() => source(options)).toThrow(TypeError)
     expect(() => source(options)).toThrow(name)
+  })
+})
+
+describe('KeySource issuers with and without a trailing slash', () => {
+  /** Serves discovery (naming `docIssuer`) at `/.well-known/openid-configuration` only, and key A at `/jwks`. */
+  function serveAs(docIssuer: (url: string) => string): void {
+    provider.reply = (path) => {
+      if (path === '/.well-known/openid-configuration') {
+        return { status: 200, body: { issuer: docIssuer(provider.url), jwks_uri: `${provider.url}/jwks` } }
+      }
+      if (path === '/jwks') return { status: 200, body: { keys: [keyA.jwk] } }
+      return { status: 404 }
+    }
+  }
+
+  async function verifyAs(issuer: string, keys: KeySource) {
+    const token = await new SignJWT({ sub: '42', nonce: NONCE, iat: NOW - 5, exp: NOW + 600 })
+      .setIssuer(issuer)
+      .setAudience(CLIENT_ID)
+      .setProtectedHeader({ alg: 'RS256', kid: 'a' })
+      .sign(keyA.privateKey)
+    return verifyIdToken(token, {
+      issuer,
+      clientID: CLIENT_ID,
+      clientSecret: 'unused',
+      algorithms: ['RS256'],
+      clockTolerance: 0,
+      nonce: NONCE,
+      keys,
+      currentDate: new Date(NOW * 1000),
+    })
+  }
+
+  it('an issuer with a trailing slash finds discovery at /.well-known/openid-configuration when the document names it so', async () => {
+    serveAs((url) => `${url}/`)
+    const keys = source({ issuer: `${provider.url}/` })
+    await expect(verifyAs(`${provider.url}/`, keys)).resolves.toMatchObject({ sub: '42' })
+    expect(keys.stats).toEqual({ discovery: 1, jwks: 1 })
+  })
+
+  it.each([
+    ['an issuer with a trailing slash, the document without', '/', ''],
+    ['an issuer without a trailing slash, the document with', '', '/'],
+  ])('%s: JWKS_UNAVAILABLE, the keys are not used', async (_name, configured, named) => {
+    serveAs((url) => `${url}${named}`)
+    const keys = source({ issuer: `${provider.url}${configured}` })
+    const err = await rejection(verifyAs(`${provider.url}${configured}`, keys))
+    expect({ code: err.code, status: err.status }).toEqual({ code: 'JWKS_UNAVAILABLE', status: 502 })
+    expect(keys.stats).toEqual({ discovery: 1, jwks: 0 })
   })
 })

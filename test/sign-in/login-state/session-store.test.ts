@@ -126,3 +126,76 @@ describe('sessionLoginState()', () => {
     await expect(store.put(req(broken), undefined, record('a', 1))).rejects.toThrow('store down')
   })
 })
+
+describe('login record lifetime and tampered sessions', () => {
+  /** A realistic clock (ms since the epoch), so that `now - created` and `now + created` differ. */
+  const T0 = 1_740_472_605_000
+  const TEN_MINUTES = 600_000
+
+  it('a pending login is taken up to ten minutes after it started, and not at ten minutes', () => {
+    for (const [age, kept] of [
+      [TEN_MINUTES - 1, true],
+      [TEN_MINUTES, false],
+      [TEN_MINUTES + 1, false],
+    ] as const) {
+      const session: Record<string, unknown> = {}
+      storeLoginRecord(session, 'k', record('a', T0), T0)
+      expect(takeLoginRecord(session, 'k', 'a', T0 + age)?.state).toBe(kept ? 'a' : undefined)
+      expect(session.k).toBeUndefined()
+    }
+  })
+
+  it('a new login keeps pending logins younger than ten minutes and drops older ones', () => {
+    const session: Record<string, unknown> = {}
+    storeLoginRecord(session, 'k', record('old', T0), T0)
+    storeLoginRecord(session, 'k', record('young', T0 + 1), T0 + 1)
+    storeLoginRecord(session, 'k', record('new', T0 + TEN_MINUTES), T0 + TEN_MINUTES)
+    expect(Object.keys(session.k as object).sort()).toEqual(['new', 'young'])
+  })
+
+  it('a record whose created is not a number is never returned and is dropped by the next login', () => {
+    const tampered = { ...record('a', T0), created: String(T0) } as unknown as LoginRecord
+    const session: Record<string, unknown> = { k: { a: tampered } }
+    expect(takeLoginRecord(session, 'k', 'a', T0 + 1)).toBeUndefined()
+    session.k = { a: tampered, gone: { ...record('gone', T0), created: undefined } }
+    storeLoginRecord(session, 'k', record('b', T0 + 1), T0 + 1)
+    expect(Object.keys(session.k as object)).toEqual(['b'])
+  })
+
+  it.each([
+    ['null', null],
+    ['an array', [record('a', T0)]],
+    ['a number', 42],
+  ])('a session value that is %s is treated as no pending login', (_name, value) => {
+    const session: Record<string, unknown> = { k: value }
+    expect(takeLoginRecord(session, 'k', 'a', T0)).toBeUndefined()
+    expect(takeNewestLoginRecord(session, 'k', T0)).toBeUndefined()
+    storeLoginRecord(session, 'k', record('b', T0), T0)
+    expect(Object.keys(session.k as object)).toEqual(['b'])
+  })
+
+  it('a null entry among the records is dropped by the next login', () => {
+    const session: Record<string, unknown> = { k: { a: null, b: record('b', T0) } }
+    expect(takeLoginRecord(session, 'k', 'a', T0)).toBeUndefined()
+    storeLoginRecord(session, 'k', record('c', T0 + 1), T0 + 1)
+    expect(Object.keys(session.k as object).sort()).toEqual(['b', 'c'])
+  })
+
+  it('keeps the newest pending logins when the stored map lists them oldest first (a store that reorders keys)', () => {
+    const oldestFirst = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`s${i}`, record(`s${i}`, T0 + i)]))
+    const session: Record<string, unknown> = { k: oldestFirst }
+    storeLoginRecord(session, 'k', record('new', T0 + 100), T0 + 100)
+    expect(Object.keys(session.k as object).sort()).toEqual(['new', 's10', 's11', 's3', 's4', 's5', 's6', 's7', 's8', 's9'])
+  })
+
+  it('takes the newest pending login when the stored map lists it last', () => {
+    const session: Record<string, unknown> = { k: { a: record('a', T0), b: record('b', T0 + 5), c: record('c', T0 + 2) } }
+    expect(takeNewestLoginRecord(session, 'k', T0 + 10)?.state).toBe('b')
+  })
+
+  it('keeps a returnTo of 2,048 characters and drops one of 2,049', () => {
+    const path = (n: number) => '/' + 'a'.repeat(n - 1)
+    expect(safeReturnTo(path(2048))).toBe(path(2048))
+    expect(safeReturnTo(path(2049))).toBeUndefined()
+  })
+})
