@@ -12,9 +12,9 @@ export const MODULES = {
     mutate: ['src/provider/jwks.ts'],
     tests: ['test/provider/jwks*.test.ts'],
   },
-  'login-records': {
-    mutate: ['src/sign-in/login-records.ts', 'src/sign-in/login-state/**/*.ts'],
-    tests: ['test/sign-in/login-records*.test.ts', 'test/sign-in/login-state/**/*.test.ts'],
+  'login-state': {
+    mutate: ['src/sign-in/login-state/**/*.ts', '!src/sign-in/login-state/types.ts'],
+    tests: ['test/sign-in/login-state/**/*.test.ts'],
   },
   'revoke-request': {
     mutate: ['src/sign-out/revoke-request.ts'],
