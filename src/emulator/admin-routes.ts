@@ -10,6 +10,7 @@ import type { EmulatorTokenInfo } from './types.js'
 export function listTokens(state: EmulatorState): EmulatorTokenInfo[] {
   return [...state.tokens.values()].map((r) => ({
     id: r.id,
+    originalId: r.originalId,
     sub: r.sub,
     clientID: r.clientID,
     ...(r.revokeURI === undefined ? {} : { revokeURI: r.revokeURI }),

@@ -35,7 +35,7 @@ export function createApp(state: EmulatorState): Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
-  app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }))
+  app.use(express.json({ limit: BODY_LIMIT, type: state.rules.plusJson ? ['application/json', 'application/*+json'] : 'application/json' }))
   app.use(express.urlencoded({ limit: BODY_LIMIT, extended: false, parameterLimit: 100 }))
   app.use(createOIDCRouter(state))
   app.use(createOAuth2Router(state))

@@ -6,15 +6,30 @@ import type { EmulatorClient } from './types.js'
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 const PKCE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/
 
-/** True when the OIDC flow may redirect to `uri` for `client`: exact match, or loopback when none are registered. */
-export function isAllowedOIDCRedirect(client: EmulatorClient, uri: string): boolean {
-  if (client.redirectURIs) return client.redirectURIs.includes(uri)
-  return isHttpURL(uri) && LOOPBACK_HOSTS.has(new URL(uri).hostname)
+/** An http(s) URL on a loopback host; with `exact`, also without a query (one no registration could carry). */
+function isLoopbackRedirect(uri: string, exact: boolean): boolean {
+  if (!isHttpURL(uri)) return false
+  const url = new URL(uri)
+  return LOOPBACK_HOSTS.has(url.hostname) && (!exact || (url.search === '' && !uri.includes('?')))
 }
 
-/** True when the OAuth2 flow may redirect to `uri`: its query aside, a registered URI, or any http(s) URL. */
-export function isAllowedOAuth2Redirect(client: EmulatorClient, uri: string): boolean {
+/**
+ * True when the OIDC flow may redirect to `uri` for `client`: exact match, or loopback when none are registered
+ * (without a query under the `exactRedirectURI` rule).
+ */
+export function isAllowedOIDCRedirect(client: EmulatorClient, uri: string, exact = false): boolean {
+  if (client.redirectURIs) return client.redirectURIs.includes(uri)
+  return isLoopbackRedirect(uri, exact)
+}
+
+/**
+ * True when the OAuth2 flow may redirect to `uri`. Lenient: its query aside, a registered URI, or any http(s) URL.
+ * With `exact` (the `exactRedirectURI` rule): a registered URI character for character, or a loopback URL without a
+ * query when none are registered.
+ */
+export function isAllowedOAuth2Redirect(client: EmulatorClient, uri: string, exact = false): boolean {
   if (!isHttpURL(uri)) return false
+  if (exact) return client.redirectURIs ? client.redirectURIs.includes(uri) : isLoopbackRedirect(uri, true)
   if (!client.redirectURIs) return true
   const strip = (u: string): string => {
     const url = new URL(u)

@@ -10,6 +10,7 @@ import {
 } from './defaults.js'
 import { KeyStore } from './keys.js'
 import { logout } from './logout.js'
+import { resolveRules } from './rules.js'
 import { EmulatorState } from './state.js'
 import type { Emulator, EmulatorOptions, EmulatorSigningAlg } from './types.js'
 
@@ -41,7 +42,8 @@ function checkIssuer(issuer: string): string {
  * Throws a `TypeError` for an invalid option.
  */
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
-  const alg = options.idTokenAlg ?? 'RS256'
+  const rules = resolveRules(options)
+  const alg = options.idTokenAlg ?? (rules.strict ? 'HS256' : 'RS256')
   if (!ALGS.includes(alg)) throw new TypeError(`"idTokenAlg" option must be one of ${ALGS.join(', ')}`)
   const clients = options.clients
     ? [...options.clients]
@@ -52,7 +54,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     clients,
     users,
     false,
-    new KeyStore(alg),
+    new KeyStore(alg, options.signingKey),
     {
       accessTokenTTL: positive('accessTokenTTL', options.accessTokenTTL, DEFAULT_ACCESS_TOKEN_TTL),
       refreshTokenTTL: positive('refreshTokenTTL', options.refreshTokenTTL, DEFAULT_REFRESH_TOKEN_TTL),
@@ -60,6 +62,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       profileDelay: positive('profileDelay', options.profileDelay, DEFAULT_PROFILE_DELAY),
     },
     options.now ?? Date.now,
+    Object.freeze(rules),
   )
   const setAutoLogin = (sub: string | false): void => {
     if (sub !== false && !state.findUser(sub)) throw new TypeError(`"autoLogin" must be the sub of a known user`)
@@ -79,6 +82,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     nextIdToken: (t) => void state.idTokenHooks.push(t),
     nextTokenResponse: (t) => void state.tokenHooks.push(t),
     nextUserInfoResponse: (t) => void state.userInfoHooks.push(t),
+    nextAuthorizationLinkResponse: (t) => void state.authorizationLinkHooks.push(t),
+    nextProfileRequestResponse: (t) => void state.profileRequestHooks.push(t),
+    nextProfileStatusResponse: (t) => void state.profileStatusHooks.push(t),
+    rules: state.rules,
     rotateKeys: async () => state.keys.rotate(),
     publicJWKS: () => state.keys.publicJWKS(),
     publicKeyPEM: () => state.keys.publicKeyPEM(),

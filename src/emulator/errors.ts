@@ -18,6 +18,7 @@ export const EMULATOR_ERRORS = {
   UNSUPPORTED_GRANT_TYPE: { status: 400, code: 100105, message: 'Unsupported grant_type.' },
   MALFORMED_REQUEST: { status: 400, code: 100106, message: 'The request is malformed.' },
   BODY_TOO_LARGE: { status: 413, code: 100107, message: 'The request body is too large.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 100108, message: 'Unsupported Content-Type: send application/json.' },
   INVALID_CLIENT: { status: 401, code: 100401, message: 'Invalid client credentials.' },
   INVALID_ACCESS_TOKEN: { status: 401, code: 100402, message: 'Unauthenticated.' },
   INVALID_REFRESH_TOKEN: { status: 401, code: 100403, message: 'Invalid refresh_token.' },

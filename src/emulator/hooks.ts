@@ -1,4 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express'
+import type { EmulatorState } from './state.js'
 import type { ResponseTamper } from './types.js'
 
 /** A JSON answer a route computes; {@link jsonRoute} sends it, or what a tamper puts in its place. */
@@ -34,7 +35,18 @@ async function takeHook(
   return { hook, aborted }
 }
 
-function send(res: Response, reply: Reply, hook: ResponseTamper | undefined): void {
+/**
+ * With the `errorsWith200` rule, an error reply (a 4xx with Freedom ID's `{"error":…}` body) goes out as HTTP 200,
+ * as the docs file their error examples, and without the `WWW-Authenticate` header that only a 401 carries.
+ */
+export function asSent(reply: Reply, errorsWith200: boolean): Reply {
+  const isError = reply.status >= 400 && typeof reply.body === 'object' && reply.body !== null && 'error' in reply.body
+  if (!errorsWith200 || !isError) return reply
+  return { status: 200, body: reply.body }
+}
+
+function send(res: Response, computed: Reply, hook: ResponseTamper | undefined, errorsWith200: boolean): void {
+  const reply = asSent(computed, errorsWith200)
   res
     .status(hook?.status ?? reply.status)
     .set('Cache-Control', 'no-store')
@@ -47,9 +59,11 @@ function send(res: Response, reply: Reply, hook: ResponseTamper | undefined): vo
 
 /**
  * Wraps a JSON route: takes the endpoint's next tamper (when the route has a queue), waits its delay,
- * runs the route and sends its reply with the tamper applied. Errors go to express's error handler.
+ * runs the route and sends its reply with the `errorsWith200` rule and the tamper applied. Errors go to express's
+ * error handler.
  */
 export function jsonRoute(
+  state: EmulatorState,
   handler: (req: Request, res: Response) => Reply | Promise<Reply>,
   queue?: () => ResponseTamper[],
 ): RequestHandler {
@@ -57,6 +71,6 @@ export function jsonRoute(
     const { hook, aborted } = await takeHook(queue?.(), res)
     if (aborted) return
     const reply = await handler(req, res)
-    send(res, reply, hook)
+    send(res, reply, hook, state.rules.errorsWith200)
   }
 }

@@ -1,4 +1,13 @@
-import { createHash, createHmac, constants, generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto'
+import {
+  constants,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  KeyObject,
+  sign as nodeSign,
+} from 'node:crypto'
 import { CompactSign, type JWK } from 'jose'
 import type { EmulatorSigningAlg, IdTokenTamper } from './types.js'
 
@@ -50,8 +59,36 @@ function thumbprint(jwk: JWK): string {
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 16)
 }
 
-function generateSigningKey(alg: AsymmetricAlg): SigningKey {
-  const { privateKey, publicKey } = generateKeyObjects(alg)
+/** The key type each algorithm needs: `rsa`, `ec` on P-256, `ed25519`. */
+function fitsAlg(key: KeyObject, alg: AsymmetricAlg): boolean {
+  switch (alg) {
+    case 'RS256':
+    case 'PS256':
+      return key.asymmetricKeyType === 'rsa'
+    case 'ES256':
+      return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1'
+    case 'EdDSA':
+      return key.asymmetricKeyType === 'ed25519'
+  }
+}
+
+/** The `signingKey` option as a private `KeyObject` for `alg`; a `TypeError` when it is not one. */
+function configuredKey(value: KeyObject | string, alg: EmulatorSigningAlg): { privateKey: KeyObject; publicKey: KeyObject } {
+  if (alg === 'HS256') throw new TypeError('"signingKey" option needs an asymmetric "idTokenAlg" (HS256 signs with the client secret)')
+  let privateKey: KeyObject
+  try {
+    privateKey = value instanceof KeyObject ? value : createPrivateKey(value)
+  } catch {
+    throw new TypeError('"signingKey" option must be a private KeyObject or a PKCS#8 PEM string')
+  }
+  if (privateKey.type !== 'private' || !fitsAlg(privateKey, alg)) {
+    throw new TypeError(`"signingKey" option must be a private ${alg === 'ES256' ? 'P-256' : alg === 'EdDSA' ? 'Ed25519' : 'RSA'} key for ${alg}`)
+  }
+  return { privateKey, publicKey: createPublicKey(privateKey) }
+}
+
+function generateSigningKey(alg: AsymmetricAlg, given?: { privateKey: KeyObject; publicKey: KeyObject }): SigningKey {
+  const { privateKey, publicKey } = given ?? generateKeyObjects(alg)
   const publicJWK = publicKey.export({ format: 'jwk' }) as JWK
   const kid = thumbprint(publicJWK)
   const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString()
@@ -84,10 +121,11 @@ export class KeyStore {
   readonly alg: EmulatorSigningAlg
   private current: SigningKey
 
-  /** Creates a key store with a fresh key for `alg`. */
-  constructor(alg: EmulatorSigningAlg) {
+  /** Creates a key store for `alg` with `signingKey`, or a fresh key. Throws a `TypeError` for a key that does not fit. */
+  constructor(alg: EmulatorSigningAlg, signingKey?: KeyObject | string) {
     this.alg = alg
-    this.current = generateSigningKey(alg === 'HS256' ? 'RS256' : alg)
+    const given = signingKey === undefined ? undefined : configuredKey(signingKey, alg)
+    this.current = generateSigningKey(alg === 'HS256' ? 'RS256' : alg, given)
   }
 
   /** Replaces the key with a new one under a new `kid`. */

@@ -4,25 +4,26 @@ import type { LogoutTarget, RevokeDelivery } from './types.js'
 
 const DELIVERY_TIMEOUT_MS = 5_000
 
-async function deliver(agent: Agent, record: TokenRecord & { revokeURI: string }): Promise<RevokeDelivery> {
+async function deliver(agent: Agent, record: TokenRecord & { revokeURI: string }, id: string): Promise<RevokeDelivery> {
   try {
     const res = await request(record.revokeURI, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ id: record.id }),
+      body: JSON.stringify({ id }),
       dispatcher: agent,
       signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
     })
     await res.body.dump()
-    return { id: record.id, revokeURI: record.revokeURI, status: res.statusCode }
+    return { id, revokeURI: record.revokeURI, status: res.statusCode }
   } catch {
-    return { id: record.id, revokeURI: record.revokeURI, status: 'error' }
+    return { id, revokeURI: record.revokeURI, status: 'error' }
   }
 }
 
 /**
  * Ends a user's Freedom ID session as the provider would: revokes every live token of the user (the user owning
- * `tokenId`, when given a token) and POSTs `{"id": "<token id>"}` to each token's `revoke_uri`, in parallel.
+ * `tokenId`, when given a token) and POSTs `{"id": "<token id>"}` to each token's `revoke_uri`, in parallel: the
+ * live record's id, or with the `revokeTokenId: 'original'` rule the id its code exchange returned.
  * An unknown sub or token id revokes nothing.
  */
 export async function logout(state: EmulatorState, target: LogoutTarget): Promise<RevokeDelivery[]> {
@@ -39,7 +40,8 @@ export async function logout(state: EmulatorState, target: LogoutTarget): Promis
   if (targets.length === 0) return []
   const agent = new Agent({ keepAliveTimeout: 1_000 })
   try {
-    return await Promise.all(targets.map((record) => deliver(agent, record)))
+    const original = state.rules.revokeTokenId === 'original'
+    return await Promise.all(targets.map((record) => deliver(agent, record, original ? record.originalId : record.id)))
   } finally {
     await agent.close()
   }

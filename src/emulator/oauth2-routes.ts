@@ -29,7 +29,7 @@ function createAuthorizationLink(state: EmulatorState, req: Request): Reply {
   const { body, client, fields } = call
   const redirectURI = fields.required('redirect_uri')
   if (redirectURI !== undefined && !isHttpURL(redirectURI)) fields.fail('redirect_uri', 'The Redirect uri must be a valid URL.')
-  else if (redirectURI !== undefined && !isAllowedOAuth2Redirect(client, redirectURI)) {
+  else if (redirectURI !== undefined && !isAllowedOAuth2Redirect(client, redirectURI, state.rules.exactRedirectURI)) {
     fields.fail('redirect_uri', 'The selected redirect uri is invalid.')
   }
   const grants = body.grants
@@ -71,7 +71,9 @@ function exchangeCode(state: EmulatorState, req: Request): Reply {
   const revokeURI = fields.optionalURL('revoke_uri')
   if (fields.failed) return validationReply(fields.errors)
   const record = state.codes.get(code!)
-  if (!record || record.protocol !== 'oauth2' || record.clientID !== client.clientID) {
+  if (!record) return errorReply(EMULATOR_ERRORS.INVALID_CODE)
+  if (record.protocol !== 'oauth2' || record.clientID !== client.clientID) {
+    if (state.rules.burnCodeOnFailure) record.used = true
     return errorReply(EMULATOR_ERRORS.INVALID_CODE)
   }
   if (record.used) {
@@ -93,9 +95,12 @@ function exchangeCode(state: EmulatorState, req: Request): Reply {
 
 function refresh(state: EmulatorState, req: Request): Reply {
   state.stats.token++
-  const token = bearerToken(req)
+  const token = bearerToken(req, state)
   const old = token === undefined ? undefined : state.byRefreshToken.get(token)
-  if (!old || old.revoked || state.now() >= old.refreshExpiresAt) return errorReply(EMULATOR_ERRORS.INVALID_REFRESH_TOKEN)
+  const foreign = old !== undefined && state.rules.flavourBoundTokens && old.protocol !== 'oauth2'
+  if (!old || foreign || old.revoked || state.now() >= old.refreshExpiresAt) {
+    return errorReply(EMULATOR_ERRORS.INVALID_REFRESH_TOKEN)
+  }
   old.revoked = true
   const next = state.issueTokens(old)
   return { status: 200, body: tokenBody(next) }
@@ -105,7 +110,10 @@ function refresh(state: EmulatorState, req: Request): Reply {
 export function createOAuth2Router(state: EmulatorState): Router {
   const router = Router()
 
-  router.post('/api/v1/oauth/authorize', jsonRoute((req) => createAuthorizationLink(state, req)))
+  router.post(
+    '/api/v1/oauth/authorize',
+    jsonRoute(state, (req) => createAuthorizationLink(state, req), () => state.authorizationLinkHooks),
+  )
 
   router.get('/login', (req, res) => {
     const trackID = queryString(req, 'track_id')
@@ -122,14 +130,14 @@ export function createOAuth2Router(state: EmulatorState): Router {
     presentLogin(state, tx, res)
   })
 
-  router.post('/api/v1/oauth/token', jsonRoute((req) => exchangeCode(state, req), () => state.tokenHooks))
-  router.patch('/api/v1/oauth/token', jsonRoute((req) => refresh(state, req), () => state.tokenHooks))
+  router.post('/api/v1/oauth/token', jsonRoute(state, (req) => exchangeCode(state, req), () => state.tokenHooks))
+  router.patch('/api/v1/oauth/token', jsonRoute(state, (req) => refresh(state, req), () => state.tokenHooks))
 
   router.get(
     '/api/v1/oauth/user',
-    jsonRoute((req) => {
+    jsonRoute(state, (req) => {
       state.stats.userinfo++
-      const record = state.liveAccessToken(bearerToken(req))
+      const record = state.liveAccessToken(bearerToken(req, state), 'oauth2')
       const user = record && state.findUser(record.sub)
       if (!record || !user) return errorReply(EMULATOR_ERRORS.INVALID_ACCESS_TOKEN)
       return { status: 200, body: { id: user.sub, ...grantedFields(user, record.scopes) } }

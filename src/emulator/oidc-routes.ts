@@ -3,7 +3,7 @@ import { Router, type Request } from 'express'
 import { isAllowedOIDCRedirect, readOIDCAuthorizeParams } from './authorize-params.js'
 import { grantedFields } from './claims.js'
 import { GRANTS, LOGIN_LINK_TTL_MS, USER_FIELDS } from './defaults.js'
-import { EMULATOR_ERRORS, errorReply, validationReply } from './errors.js'
+import { EMULATOR_ERRORS, errorReply, validationReply, type EmulatorErrorSpec } from './errors.js'
 import { jsonRoute, type Reply } from './hooks.js'
 import { appendParams, presentLogin } from './login-flow.js'
 import { sendErrorPage } from './pages.js'
@@ -20,15 +20,17 @@ export function discoveryDocument(state: EmulatorState): Record<string, unknown>
     authorization_endpoint: `${issuer}/openid`,
     token_endpoint: `${issuer}/api/v1/oidc/token`,
     userinfo_endpoint: `${issuer}/api/v1/oidc/userinfo`,
-    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    ...(state.rules.jwks && { jwks_uri: `${issuer}/.well-known/jwks.json` }),
     response_types_supported: ['code'],
     grant_types_supported: ['authorization_code'],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [state.keys.alg],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    token_endpoint_auth_methods_supported: state.rules.bodyCredentials
+      ? ['client_secret_basic', 'client_secret_post']
+      : ['client_secret_basic'],
     code_challenge_methods_supported: ['S256'],
     scopes_supported: [...GRANTS],
-    claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'nonce', 'auth_time', ...USER_FIELDS],
+    claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'nonce', ...(state.rules.authTimeClaim ? ['auth_time'] : []), ...USER_FIELDS],
   }
 }
 
@@ -60,16 +62,20 @@ async function exchangeCode(state: EmulatorState, req: Request): Promise<Reply> 
   if (grantType !== 'authorization_code') return errorReply(EMULATOR_ERRORS.UNSUPPORTED_GRANT_TYPE)
 
   const record = state.codes.get(code!)
-  if (!record || record.protocol !== 'oidc' || record.clientID !== client.clientID) {
-    return errorReply(EMULATOR_ERRORS.INVALID_CODE)
+  if (!record) return errorReply(EMULATOR_ERRORS.INVALID_CODE)
+  /** A failed exchange of a known code: the `burnCodeOnFailure` rule makes the code unusable. */
+  const refuse = (spec: EmulatorErrorSpec): Reply => {
+    if (state.rules.burnCodeOnFailure) record.used = true
+    return errorReply(spec)
   }
+  if (record.protocol !== 'oidc' || record.clientID !== client.clientID) return refuse(EMULATOR_ERRORS.INVALID_CODE)
   if (record.used) {
     revokeIssuedFrom(state, record)
     return errorReply(EMULATOR_ERRORS.INVALID_CODE)
   }
   if (state.now() >= record.expiresAt) return errorReply(EMULATOR_ERRORS.INVALID_CODE)
-  if (record.redirectURI !== redirectURI) return errorReply(EMULATOR_ERRORS.REDIRECT_URI_MISMATCH)
-  if (!pkceMatches(record, verifier)) return errorReply(EMULATOR_ERRORS.INVALID_CODE_VERIFIER)
+  if (record.redirectURI !== redirectURI) return refuse(EMULATOR_ERRORS.REDIRECT_URI_MISMATCH)
+  if (!pkceMatches(record, verifier)) return refuse(EMULATOR_ERRORS.INVALID_CODE_VERIFIER)
   record.used = true
 
   const tokens = state.issueTokens({
@@ -88,7 +94,7 @@ async function exchangeCode(state: EmulatorState, req: Request): Promise<Reply> 
     exp: iat + state.settings.accessTokenTTL,
     iat,
     nonce: record.nonce,
-    auth_time: record.authTime,
+    ...(state.rules.authTimeClaim && { auth_time: record.authTime }),
   }
   const idToken = await state.keys.sign(payload, client.clientSecret, state.idTokenHooks.shift())
   return {
@@ -108,13 +114,16 @@ async function exchangeCode(state: EmulatorState, req: Request): Promise<Reply> 
 export function createOIDCRouter(state: EmulatorState): Router {
   const router = Router()
 
-  router.get('/.well-known/openid-configuration', (_req, res) => {
+  // Counted even when switched off, so a test can see that a client looked for them.
+  router.get('/.well-known/openid-configuration', (_req, res, next) => {
     state.stats.discovery++
+    if (!state.rules.discovery) return next()
     res.set('Cache-Control', 'no-store').json(discoveryDocument(state))
   })
 
-  router.get('/.well-known/jwks.json', (_req, res) => {
+  router.get('/.well-known/jwks.json', (_req, res, next) => {
     state.stats.jwks++
+    if (!state.rules.jwks) return next()
     res.set('Cache-Control', 'no-store').json(state.keys.publicJWKS())
   })
 
@@ -127,7 +136,7 @@ export function createOIDCRouter(state: EmulatorState): Router {
       return
     }
     const redirectURI = queryString(req, 'redirect_uri')
-    if (redirectURI === undefined || !isAllowedOIDCRedirect(client, redirectURI)) {
+    if (redirectURI === undefined || !isAllowedOIDCRedirect(client, redirectURI, state.rules.exactRedirectURI)) {
       sendErrorPage(res, 400, 'The redirect_uri is not registered for this application.')
       return
     }
@@ -157,13 +166,13 @@ export function createOIDCRouter(state: EmulatorState): Router {
     presentLogin(state, tx, res)
   })
 
-  const token = jsonRoute((req) => exchangeCode(state, req), () => state.tokenHooks)
+  const token = jsonRoute(state, (req) => exchangeCode(state, req), () => state.tokenHooks)
   router.post('/api/v1/oidc/token', token)
   router.post('/api/v1oidc//token', token)
 
-  const userinfo = jsonRoute((req) => {
+  const userinfo = jsonRoute(state, (req) => {
     state.stats.userinfo++
-    const record = state.liveAccessToken(bearerToken(req))
+    const record = state.liveAccessToken(bearerToken(req, state), 'oidc')
     const user = record && state.findUser(record.sub)
     if (!record || !user) return errorReply(EMULATOR_ERRORS.INVALID_ACCESS_TOKEN)
     return { status: 200, body: { sub: user.sub, ...grantedFields(user, record.scopes) } }

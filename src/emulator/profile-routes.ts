@@ -2,7 +2,7 @@ import { Router, type Request } from 'express'
 import { EMULATOR_ERRORS, errorReply, validationReply } from './errors.js'
 import { jsonRoute, type Reply } from './hooks.js'
 import { randomAlnum, isUUID } from './random.js'
-import { bearerToken, bodyObject, FieldReader } from './request.js'
+import { bearerToken, bodyObject, FieldReader, unsupportedBody } from './request.js'
 import type { EmulatorState, ProfileRequest } from './state.js'
 import { formatDatetime } from './time.js'
 
@@ -10,25 +10,33 @@ const PENDING_WINDOW_MS = 24 * 60 * 60 * 1000
 const FINAL_WINDOW_MS = 60 * 60 * 1000
 
 const STATUS_MESSAGES = {
+  accepted: 'PROCESS: profile is pending',
   pending: 'PROCESS: profile is pending',
   completed: 'SUCCESS: profile is ready',
   failed: 'FAILED: profile could not be collected',
+  error: 'ERROR: the profile service failed',
+  rejected: 'REJECTED: the user did not allow the profile request',
   not_found: 'NOT_FOUND: the request is unknown or its data expired',
   forbidden: 'FORBIDDEN: the request belongs to another user',
 } as const
 
 type ProfileStatus = keyof typeof STATUS_MESSAGES
 
-/** A profile request's status at `now`: pending for `profileDelay`, then its outcome for 60 minutes. */
-export function profileStatus(record: ProfileRequest, now: number, profileDelay: number): ProfileStatus {
+/**
+ * A profile request's status at `now`: pending for `profileDelay` (for ever with the `pending` outcome), then its
+ * outcome for 60 minutes; `not_found` once its data expired (24 hours pending, 60 minutes final).
+ */
+export function profileStatus(record: ProfileRequest, now: number, profileDelay: number): Exclude<ProfileStatus, 'accepted' | 'rejected'> {
   const elapsed = now - record.acceptedAt
-  if (elapsed < profileDelay) return elapsed >= PENDING_WINDOW_MS ? 'not_found' : 'pending'
+  if (elapsed < profileDelay || record.outcome === 'pending') return elapsed >= PENDING_WINDOW_MS ? 'not_found' : 'pending'
   return elapsed - profileDelay >= FINAL_WINDOW_MS ? 'not_found' : record.outcome
 }
 
 function requestProfile(state: EmulatorState, req: Request): Reply {
-  const token = state.liveAccessToken(bearerToken(req))
+  const token = state.liveAccessToken(bearerToken(req, state), 'oauth2')
   if (!token) return errorReply(EMULATOR_ERRORS.INVALID_ACCESS_TOKEN)
+  const refused = unsupportedBody(req, state)
+  if (refused) return refused
   const body = bodyObject(req)
   if (!body) return errorReply(EMULATOR_ERRORS.MALFORMED_REQUEST)
   const fields = new FieldReader(body)
@@ -46,13 +54,16 @@ function requestProfile(state: EmulatorState, req: Request): Reply {
   if (!token.scopes.includes('read.profile')) {
     return { status: 200, body: { ...base, status: 'rejected', status_message: 'REJECTED: the read.profile grant is missing' } }
   }
+  const outcome = state.findUser(token.sub)?.profileOutcome ?? 'completed'
+  if (!existing && outcome === 'rejected') {
+    return { status: 200, body: { ...base, status: 'rejected', status_message: STATUS_MESSAGES.rejected } }
+  }
   if (!existing) {
-    const user = state.findUser(token.sub)
     state.profileRequests.set(requestID!.toLowerCase(), {
       requestId: requestID!,
       sub: token.sub,
       acceptedAt: state.now(),
-      outcome: user?.profileOutcome ?? 'completed',
+      outcome: outcome === 'rejected' ? 'completed' : outcome,
       payload: randomAlnum(96),
     })
   }
@@ -60,7 +71,7 @@ function requestProfile(state: EmulatorState, req: Request): Reply {
 }
 
 function profileRequestStatus(state: EmulatorState, req: Request): Reply {
-  const token = state.liveAccessToken(bearerToken(req))
+  const token = state.liveAccessToken(bearerToken(req, state), 'oauth2')
   if (!token) return errorReply(EMULATOR_ERRORS.INVALID_ACCESS_TOKEN)
   const fromQuery = (req.query as Record<string, unknown>).request_id
   const fields = new FieldReader({ request_id: fromQuery ?? bodyObject(req)?.request_id })
@@ -73,6 +84,7 @@ function profileRequestStatus(state: EmulatorState, req: Request): Reply {
   if (!record) status = 'not_found'
   else if (record.sub !== token.sub) status = 'forbidden'
   else status = profileStatus(record, now, state.settings.profileDelay)
+  if (status === 'pending') status = state.rules.pendingProfileStatus
   return {
     status: 200,
     body: {
@@ -89,7 +101,10 @@ function profileRequestStatus(state: EmulatorState, req: Request): Reply {
 /** Request profile and get profile status (API.md §4.5, §4.6; DECISIONS.md row 17). */
 export function createProfileRouter(state: EmulatorState): Router {
   const router = Router()
-  router.post('/api/v1/oauth/get-profile', jsonRoute((req) => requestProfile(state, req)))
-  router.get('/api/v1/oauth/get-profile/status', jsonRoute((req) => profileRequestStatus(state, req)))
+  router.post('/api/v1/oauth/get-profile', jsonRoute(state, (req) => requestProfile(state, req), () => state.profileRequestHooks))
+  router.get(
+    '/api/v1/oauth/get-profile/status',
+    jsonRoute(state, (req) => profileRequestStatus(state, req), () => state.profileStatusHooks),
+  )
   return router
 }

@@ -83,9 +83,10 @@ export function queryString(req: Request, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined
 }
 
-/** The token of an `Authorization: Bearer …` header. */
-export function bearerToken(req: Request): string | undefined {
-  return /^Bearer +([^\s]+) *$/i.exec(req.get('authorization') ?? '')?.[1]
+/** The token of an `Authorization: Bearer …` header; the scheme in any case only with the `schemeAnyCase` rule. */
+export function bearerToken(req: Request, state: EmulatorState): string | undefined {
+  const pattern = state.rules.schemeAnyCase ? /^Bearer +([^\s]+) *$/i : /^Bearer +([^\s]+) *$/
+  return pattern.exec(req.get('authorization') ?? '')?.[1]
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -102,8 +103,9 @@ function decodeFormPart(part: string): string {
   }
 }
 
-function basicCredentials(req: Request): [string, string] | undefined {
-  const match = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(req.get('authorization') ?? '')
+function basicCredentials(req: Request, anyCase: boolean): [string, string] | undefined {
+  const pattern = anyCase ? /^Basic +([A-Za-z0-9+/=]+) *$/i : /^Basic +([A-Za-z0-9+/=]+) *$/
+  const match = pattern.exec(req.get('authorization') ?? '')
   if (!match?.[1]) return undefined
   const decoded = Buffer.from(match[1], 'base64').toString('utf8')
   const colon = decoded.indexOf(':')
@@ -113,14 +115,16 @@ function basicCredentials(req: Request): [string, string] | undefined {
 
 /**
  * The client authenticated by `Authorization: Basic` (client_secret_basic, raw or form-encoded parts)
- * or by `client_id` and `client_secret` in the body (client_secret_post). `undefined` when neither checks out.
+ * or, with the `bodyCredentials` rule, by `client_id` and `client_secret` in the body (client_secret_post), also
+ * when the Basic header is broken. `undefined` when neither checks out.
  */
 export function authenticateClient(
   req: Request,
   body: Record<string, unknown>,
   state: EmulatorState,
 ): EmulatorClient | undefined {
-  const basic = basicCredentials(req)
+  const basic = basicCredentials(req, state.rules.schemeAnyCase)
+  if (!basic && !state.rules.bodyCredentials) return undefined
   const candidates: [unknown, unknown][] = basic
     ? [basic, [decodeFormPart(basic[0]), decodeFormPart(basic[1])]]
     : [[body.client_id, body.client_secret]]
@@ -139,8 +143,21 @@ export type ClientCall =
   | { reply: Reply; body?: never; client?: never; fields?: never }
   | { reply?: never; body: Record<string, unknown>; client: EmulatorClient; fields: FieldReader }
 
-/** Reads the body of a call the client authenticates (token exchange, authorization link): 400 or 401 when it cannot. */
+/**
+ * The 415 reply for a body the rules refuse: a form without the `formBodies` rule, `application/*+json` without
+ * `plusJson`. `undefined` for JSON, no body, or a type the rules allow.
+ */
+export function unsupportedBody(req: Request, state: EmulatorState): Reply | undefined {
+  if (req.is('application/json')) return undefined
+  const refused =
+    (!state.rules.formBodies && req.is('application/x-www-form-urlencoded')) || (!state.rules.plusJson && req.is('+json'))
+  return refused ? errorReply(EMULATOR_ERRORS.UNSUPPORTED_MEDIA_TYPE) : undefined
+}
+
+/** Reads the body of a call the client authenticates (token exchange, authorization link): 400, 401 or 415 when it cannot. */
 export function readClientCall(req: Request, state: EmulatorState): ClientCall {
+  const refused = unsupportedBody(req, state)
+  if (refused) return { reply: refused }
   const body = bodyObject(req)
   if (!body) return { reply: errorReply(EMULATOR_ERRORS.MALFORMED_REQUEST) }
   const client = authenticateClient(req, body, state)

@@ -3,9 +3,11 @@ import type { KeyStore } from './keys.js'
 import { randomAlnum, uuidv7 } from './random.js'
 import type {
   EmulatorClient,
+  EmulatorRules,
   EmulatorStats,
   EmulatorUser,
   IdTokenTamper,
+  ProfileOutcome,
   ResponseTamper,
 } from './types.js'
 
@@ -44,6 +46,8 @@ export interface CodeRecord {
 /** A token pair and its record id. */
 export interface TokenRecord {
   id: string
+  /** The id the code exchange returned; refreshes keep it (the `revokeTokenId: 'original'` rule sends it). */
+  originalId: string
   protocol: Protocol
   clientID: string
   sub: string
@@ -61,7 +65,7 @@ export interface ProfileRequest {
   requestId: string
   sub: string
   acceptedAt: number
-  outcome: 'completed' | 'failed'
+  outcome: Exclude<ProfileOutcome, 'rejected'>
   /** The opaque `profile.payload` returned once completed. */
   payload: string
 }
@@ -87,6 +91,9 @@ export class EmulatorState {
   readonly idTokenHooks: IdTokenTamper[] = []
   readonly tokenHooks: ResponseTamper[] = []
   readonly userInfoHooks: ResponseTamper[] = []
+  readonly authorizationLinkHooks: ResponseTamper[] = []
+  readonly profileRequestHooks: ResponseTamper[] = []
+  readonly profileStatusHooks: ResponseTamper[] = []
   readonly stats: EmulatorStats = { discovery: 0, jwks: 0, authorize: 0, token: 0, userinfo: 0, connections: 0 }
   server: Server | undefined
 
@@ -98,6 +105,7 @@ export class EmulatorState {
     readonly keys: KeyStore,
     readonly settings: EmulatorSettings,
     readonly now: () => number,
+    readonly rules: Readonly<EmulatorRules>,
   ) {
     this.issuer = issuer
     this.autoLogin = autoLogin
@@ -132,11 +140,15 @@ export class EmulatorState {
     return record
   }
 
-  /** Issues a token pair for a user and client. */
-  issueTokens(from: Pick<TokenRecord, 'protocol' | 'clientID' | 'sub' | 'scopes' | 'revokeURI'>): TokenRecord {
+  /** Issues a token pair for a user and client; a refresh passes the old record, whose `originalId` carries over. */
+  issueTokens(
+    from: Pick<TokenRecord, 'protocol' | 'clientID' | 'sub' | 'scopes' | 'revokeURI'> & { originalId?: string },
+  ): TokenRecord {
     const now = this.now()
+    const id = uuidv7(now)
     const record: TokenRecord = {
-      id: uuidv7(now),
+      id,
+      originalId: from.originalId ?? id,
       protocol: from.protocol,
       clientID: from.clientID,
       sub: from.sub,
@@ -154,10 +166,14 @@ export class EmulatorState {
     return record
   }
 
-  /** The record of a live (known, unrevoked, unexpired) access token. */
-  liveAccessToken(token: string | undefined): TokenRecord | undefined {
+  /**
+   * The record of a live (known, unrevoked, unexpired) access token, presented at an endpoint of flavour `protocol`:
+   * with the `flavourBoundTokens` rule, a token of the other flavour is unknown there.
+   */
+  liveAccessToken(token: string | undefined, protocol: Protocol): TokenRecord | undefined {
     const record = token === undefined ? undefined : this.byAccessToken.get(token)
     if (!record || record.revoked || this.now() >= record.accessExpiresAt) return undefined
+    if (this.rules.flavourBoundTokens && record.protocol !== protocol) return undefined
     return record
   }
 
@@ -178,6 +194,9 @@ export class EmulatorState {
     this.idTokenHooks.length = 0
     this.tokenHooks.length = 0
     this.userInfoHooks.length = 0
+    this.authorizationLinkHooks.length = 0
+    this.profileRequestHooks.length = 0
+    this.profileStatusHooks.length = 0
     for (const key of Object.keys(this.stats) as (keyof EmulatorStats)[]) this.stats[key] = 0
   }
 }

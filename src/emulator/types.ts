@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import type { Express } from 'express'
 import type { JWK } from 'jose'
 
@@ -34,9 +35,17 @@ export interface EmulatorUser {
   nationality?: string
   identifier?: string
   cards?: unknown[]
-  /** How this user's profile requests end. Default `'completed'`. */
-  profileOutcome?: 'completed' | 'failed'
+  /** How this user's profile requests end (see {@link ProfileOutcome}). Default `'completed'`. */
+  profileOutcome?: ProfileOutcome
 }
+
+/**
+ * How a user's profile requests end. `'rejected'`: `POST get-profile` answers `rejected` at once (as without the
+ * `read.profile` grant). `'pending'`: the request never leaves its pending status, until its 24 hours run out
+ * (`not_found`). The others are the final status after `profileDelay`: `completed` (with `profile.payload`),
+ * `failed`, `error`, `not_found` or `forbidden`.
+ */
+export type ProfileOutcome = 'completed' | 'failed' | 'error' | 'rejected' | 'pending' | 'not_found' | 'forbidden'
 
 /** Signing algorithms the emulator can use for id_tokens. */
 export type EmulatorSigningAlg = 'RS256' | 'ES256' | 'PS256' | 'EdDSA' | 'HS256'
@@ -51,7 +60,7 @@ export interface EmulatorOptions {
   users?: EmulatorUser[]
   /** `sub` of a user signed in at once, skipping the consent page. Default `false` (the page is shown). */
   autoLogin?: string | false
-  /** id_token signing algorithm; `HS256` is keyed with the client's secret. Default `'RS256'`. */
+  /** id_token signing algorithm; `HS256` is keyed with the client's secret. Default `'RS256'`; strict `'HS256'` (no published keys). */
   idTokenAlg?: EmulatorSigningAlg
   /** Access token and id_token lifetime in seconds. Default `604800` (7 days). */
   accessTokenTTL?: number
@@ -63,6 +72,79 @@ export interface EmulatorOptions {
   profileDelay?: number
   /** The clock, in milliseconds. Default `Date.now`. */
   now?: () => number
+  /**
+   * The strict preset: every leniency below defaults to the side a production server plausibly takes where Freedom
+   * ID's docs are silent (see the README's table). Each can still be set one by one. Default `false`.
+   */
+  strict?: boolean
+  /** Serve `/.well-known/openid-configuration` (Freedom ID publishes none). Default `true`; strict `false`. */
+  discovery?: boolean
+  /**
+   * Serve `/.well-known/jwks.json` (Freedom ID publishes none). Without it, verify HS256 tokens with the client secret,
+   * or serve {@link Emulator.publicJWKS} yourself and point the strategy's `jwksURI` at it. Default `true`; strict `false`.
+   */
+  jwks?: boolean
+  /**
+   * The asymmetric private key id_tokens are signed with (a `KeyObject` or a PKCS#8 PEM), instead of a generated one:
+   * RSA for RS256/PS256, P-256 for ES256, Ed25519 for EdDSA. Default: a new key per emulator.
+   */
+  signingKey?: KeyObject | string
+  /** Accept `application/x-www-form-urlencoded` bodies on the API endpoints (415 otherwise). Default `true`; strict `false`. */
+  formBodies?: boolean
+  /**
+   * Accept `client_id` and `client_secret` in the body (`client_secret_post`), also when a Basic header is broken;
+   * otherwise only `Authorization: Basic` authenticates a client. Default `true`; strict `false`.
+   */
+  bodyCredentials?: boolean
+  /** Accept `basic`, `bearer` … in any letter case; otherwise exactly `Basic` and `Bearer`. Default `true`; strict `false`. */
+  schemeAnyCase?: boolean
+  /** Accept `application/*+json` bodies as JSON (415 otherwise). Default `true`; strict `false`. */
+  plusJson?: boolean
+  /**
+   * Compare `redirect_uri` with the client's `redirectURIs` character for character, query included, in both flavours;
+   * a client without `redirectURIs` then accepts loopback URLs without a query. Default `false` (see
+   * {@link EmulatorClient.redirectURIs}); strict `true`.
+   */
+  exactRedirectURI?: boolean
+  /**
+   * Tokens work only in the flavour that issued them: OIDC access tokens at OIDC userinfo, OAuth2 ones at the OAuth2
+   * user, profile and refresh endpoints. Default `false`; strict `true`.
+   */
+  flavourBoundTokens?: boolean
+  /** A code presented in a failed exchange (wrong redirect_uri, PKCE verifier, client …) can never be used again. Default `false`; strict `true`. */
+  burnCodeOnFailure?: boolean
+  /**
+   * Answer API errors (the `{"error":{…}}` bodies) with HTTP 200, as the docs file them, instead of 4xx. Unknown paths,
+   * broken JSON and oversized bodies keep their 4xx. Default `false`; strict `true`.
+   */
+  errorsWith200?: boolean
+  /**
+   * The token id a sign-out POSTs to `revoke_uri` after refreshes: the newest record's (`'newest'`) or the one the
+   * code exchange returned (`'original'`). Default `'newest'`; strict `'original'`.
+   */
+  revokeTokenId?: 'newest' | 'original'
+  /** What the profile status endpoint says while a request is processed: `'pending'` or `'accepted'` (the docs' example). Default `'pending'`; strict `'accepted'`. */
+  pendingProfileStatus?: 'pending' | 'accepted'
+  /** Put `auth_time` in the id_token (the docs' example has only iss, sub, aud, exp, iat, nonce). Default `true`; strict `false`. */
+  authTimeClaim?: boolean
+}
+
+/** The leniency switches after the preset and each option are applied: what {@link Emulator.rules} shows. */
+export interface EmulatorRules {
+  strict: boolean
+  discovery: boolean
+  jwks: boolean
+  formBodies: boolean
+  bodyCredentials: boolean
+  schemeAnyCase: boolean
+  plusJson: boolean
+  exactRedirectURI: boolean
+  flavourBoundTokens: boolean
+  burnCodeOnFailure: boolean
+  errorsWith200: boolean
+  revokeTokenId: 'newest' | 'original'
+  pendingProfileStatus: 'pending' | 'accepted'
+  authTimeClaim: boolean
 }
 
 /** Options of {@link startEmulator}. */
@@ -115,6 +197,8 @@ export interface EmulatorStats {
 export interface EmulatorTokenInfo {
   /** The token record id (UUIDv7), the one POSTed to `revoke_uri`. */
   id: string
+  /** The id the code exchange returned: equal to `id` until a refresh; sent instead under `revokeTokenId: 'original'`. */
+  originalId: string
   sub: string
   clientID: string
   revokeURI?: string
@@ -154,6 +238,14 @@ export interface Emulator {
   nextTokenResponse(t: ResponseTamper): void
   /** Queues a tamper for the next userinfo response (OIDC userinfo or OAuth2 user). */
   nextUserInfoResponse(t: ResponseTamper): void
+  /** Queues a tamper for the next `POST /api/v1/oauth/authorize` (authorization link) response. */
+  nextAuthorizationLinkResponse(t: ResponseTamper): void
+  /** Queues a tamper for the next `POST /api/v1/oauth/get-profile` response. */
+  nextProfileRequestResponse(t: ResponseTamper): void
+  /** Queues a tamper for the next `GET /api/v1/oauth/get-profile/status` response. */
+  nextProfileStatusResponse(t: ResponseTamper): void
+  /** The leniency switches in force (the `strict` preset and each option resolved). */
+  readonly rules: Readonly<EmulatorRules>
   /** Replaces the signing key with a new one under a new `kid`; the JWKS then lists only the new key. */
   rotateKeys(): Promise<void>
   /** What `/.well-known/jwks.json` serves. */
