@@ -1,8 +1,8 @@
-import { generateKeyPairSync } from 'node:crypto'
+import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { describe, expect, it } from '@jest/globals'
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose'
 import request from 'supertest'
-import { createEmulator, DEFAULT_USERS, DEMO_CLIENT, type EmulatorOptions } from '../../src/emulator/index.js'
+import { createEmulator, DEFAULT_USERS, DEMO_CLIENT, type EmulatorOptions, type EmulatorSigningAlg } from '../../src/emulator/index.js'
 import { authorize, authorizeQuery, basic, CALLBACK, oauth2Link, oauth2Tokens, oidcTokens, pkcePair } from './support.js'
 
 const aigerim = DEFAULT_USERS[0]!
@@ -124,12 +124,12 @@ describe('discovery and jwks', () => {
     expect(other.publicJWKS()).toEqual(emulator.publicJWKS())
   })
 
-  it.each([
+  it.each<[EmulatorSigningAlg, KeyObject | string, RegExp]>([
     ['HS256', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, /needs an asymmetric "idTokenAlg"/],
     ['RS256', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, /must be a private RSA key for RS256/],
     ['ES256', generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey, /must be a private P-256 key for ES256/],
     ['EdDSA', 'not a key', /must be a private KeyObject or a PKCS#8 PEM string/],
-  ] as const)('refuses a signingKey that does not fit %s', (alg, key, message) => {
+  ])('refuses a signingKey that does not fit %s', (alg, key, message) => {
     expect(() => createEmulator({ idTokenAlg: alg, signingKey: key })).toThrow(message)
   })
 })
@@ -289,7 +289,7 @@ describe('burnCodeOnFailure', () => {
   const exchange = (emulator: ReturnType<typeof setup>, code: string, body: Record<string, string> = {}) =>
     request(emulator.app).post('/api/v1/oidc/token').set('Authorization', basic()).send({ ...tokenBody(code), ...body })
 
-  it.each([
+  it.each<[string, Record<string, string>, number, { pkce?: boolean }]>([
     ['a wrong redirect_uri', { redirect_uri: 'http://127.0.0.1:3000/other' }, 100103, {}],
     ['a wrong PKCE verifier', { code_verifier: pkcePair().verifier }, 100104, { pkce: true }],
   ])('by default a code survives an exchange with %s; when switched on it is burned', async (_name, wrong, code, flags) => {
@@ -347,10 +347,10 @@ describe('errorsWith200', () => {
 })
 
 describe('revokeTokenId', () => {
-  it.each([
-    ['newest', (t: { id: string; originalId: string }) => t.id],
-    ['original', (t: { id: string; originalId: string }) => t.originalId],
-  ] as const)('after a refresh, a sign-out POSTs the %s token id', async (which, expected) => {
+  it.each<['newest' | 'original', (t: { id: string; originalId: string }) => string]>([
+    ['newest', (t) => t.id],
+    ['original', (t) => t.originalId],
+  ])('after a refresh, a sign-out POSTs the %s token id', async (which, expected) => {
     const received: unknown[] = []
     const { createServer } = await import('node:http')
     const server = createServer((req, res) => {
