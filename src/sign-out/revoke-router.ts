@@ -22,8 +22,15 @@ export type RevokeHandler = (req: IncomingMessage, res: ServerResponse, next?: (
 
 /** Options of {@link createRevokeRouter}. */
 export interface RevokeRouterOptions {
-  /** Where the strategy bound token ids to session ids at login. Required. */
-  sessionIndex: SessionIndex
+  /** Where the strategy bound token ids to session ids at login. Required unless `onRevoke` is given. */
+  sessionIndex?: SessionIndex
+  /**
+   * The app's own sign-out, for apps without server sessions: called with the revoked token id (lowercase; the
+   * `info.tokenId` / `params.id` the app saw at sign-in) to deny-list its JWTs, delete its refresh tokens, and so on.
+   * With a `sessionIndex` as well, it is called after the bound sessions are ended. When it throws or rejects, the
+   * route answers 503 and Freedom ID may call again, so it must be idempotent. Default: none.
+   */
+  onRevoke?: (tokenId: string) => void | Promise<void>
   /**
    * The app's express-session store (`MemoryStore`, connect-redis `RedisStore` …): each session bound to the revoked
    * token id is destroyed through `destroy(sid, cb)`. Omit it with cookie sessions (`cookie-session`), which no server
@@ -50,8 +57,8 @@ export interface RevokeRouterOptions {
  *
  * It reads a JSON body (also when `Content-Type` is missing or another type, since the provider's is undocumented) or
  * a form body, requires `id` to be a UUID, revokes it in the session index (which also remembers it for the guard),
- * destroys the bound sessions in `sessionStore`, and answers 204 whether the id was known or not, on repeats too.
- * Bad bodies get 400, bodies over 4 KiB 413, other methods 405 with `Allow: POST`; a failing store 503 (logged with
+ * destroys the bound sessions in `sessionStore`, calls `onRevoke` (apps without sessions), and answers 204 whether the id was known or not, on repeats too.
+ * Bad bodies get 400, bodies over 4 KiB 413, other methods 405 with `Allow: POST`; a failing store or `onRevoke` 503 (logged with
  * `NODE_DEBUG=freedom-id`), never 500. Every answer has `Cache-Control: no-store`; the route sets no cookie, needs no
  * session or CSRF middleware, and should be mounted before them.
  *
@@ -64,9 +71,16 @@ export interface RevokeRouterOptions {
  */
 export function createRevokeRouter(options: RevokeRouterOptions): RevokeHandler {
   if (typeof options !== 'object' || options === null) throw new TypeError('createRevokeRouter requires options')
-  const { sessionIndex, sessionStore } = options
-  if (typeof sessionIndex?.revoke !== 'function') {
-    throw new TypeError('createRevokeRouter requires a sessionIndex option')
+  const { sessionIndex, sessionStore, onRevoke } = options
+  if (onRevoke !== undefined && typeof onRevoke !== 'function') throw new TypeError('"onRevoke" option must be a function')
+  if (sessionIndex === undefined && onRevoke === undefined) {
+    throw new TypeError('createRevokeRouter requires a sessionIndex option, an onRevoke option, or both')
+  }
+  if (sessionIndex !== undefined && typeof sessionIndex?.revoke !== 'function') {
+    throw new TypeError('"sessionIndex" option must be a session index (MemorySessionIndex, RedisSessionIndex)')
+  }
+  if (sessionStore !== undefined && sessionIndex === undefined) {
+    throw new TypeError('"sessionStore" option needs a sessionIndex option: without one, no session id is known to destroy')
   }
   if (sessionStore !== undefined && typeof sessionStore?.destroy !== 'function') {
     throw new TypeError('"sessionStore" option must have a destroy(sid, callback) method')
@@ -99,11 +113,13 @@ export function createRevokeRouter(options: RevokeRouterOptions): RevokeHandler 
       if (!body.ok) return fail(res, body.error === 'body_too_large' ? 413 : 400, body.error)
       const id = extractId(req, body.value)
       if (!id.ok) return fail(res, 400, id.error)
-      await revoke(sessionIndex, sessionStore, id.value.toLowerCase())
+      const tokenId = id.value.toLowerCase()
+      if (sessionIndex) await revoke(sessionIndex, sessionStore, tokenId)
+      if (onRevoke) await onRevoke(tokenId)
       res.statusCode = 204
       res.end()
     } catch (err) {
-      debug('revoke: the session index or store failed: %s', describeError(err))
+      debug('revoke: the session index, the store or onRevoke failed: %s', describeError(err))
       if (!res.headersSent) fail(res, 503, 'store_unavailable')
     }
   }
