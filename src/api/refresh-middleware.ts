@@ -37,6 +37,14 @@ export interface TokenRefresherOptions {
    * rotated. Default `30`.
    */
   reuseWindow?: number
+  /**
+   * Refresh tokens that came from an OIDC sign-in (stored with `protocol: 'oidc'`) with `client.refreshTokens()`.
+   * Freedom ID documents its refresh (`PATCH /api/v1/oauth/token`) for OAuth2 tokens only, so this is off: an OIDC
+   * session keeps its access token until it expires and is then signed out as if refused (`REFRESH_TOKEN_INVALID`,
+   * a message naming this option). Set `true` once you know your Freedom ID client refreshes OIDC tokens.
+   * Default `false`.
+   */
+  refreshOidcTokens?: boolean
   /** The clock in milliseconds, for tests. Default `Date.now`. */
   now?: () => number
 }
@@ -93,6 +101,10 @@ export function createTokenRefresher(options: TokenRefresherOptions): RequestHan
   if (options.sessionIndex !== undefined && typeof options.sessionIndex?.bind !== 'function') {
     throw new TypeError('createTokenRefresher: "sessionIndex" option must be a session index')
   }
+  if (options.refreshOidcTokens !== undefined && typeof options.refreshOidcTokens !== 'boolean') {
+    throw new TypeError('createTokenRefresher: "refreshOidcTokens" option must be a boolean')
+  }
+  const refreshOidc = options.refreshOidcTokens ?? false
   const { client, onInvalid, sessionIndex } = options
   const getTokens = options.getTokens ?? readSessionTokens
   const setTokens = options.setTokens ?? writeSessionTokens
@@ -144,6 +156,15 @@ export function createTokenRefresher(options: TokenRefresherOptions): RequestHan
     if (!tokens || Number.isNaN(expiresAt) || now() < expiresAt - marginMs) return next()
     let fresh: TokenResponse
     try {
+      if (tokens.protocol === 'oidc' && !refreshOidc) {
+        if (now() < expiresAt) return next()
+        throw new FreedomIdError(
+          'REFRESH_TOKEN_INVALID',
+          'The access token of this OIDC sign-in expired and was not refreshed: Freedom ID documents token refresh ' +
+            '(PATCH /api/v1/oauth/token) for OAuth2 tokens only. Set "refreshOidcTokens: true" on createTokenRefresher() ' +
+            'if your Freedom ID client refreshes OIDC tokens; the user has to sign in again.',
+        )
+      }
       if (tokens.refresh_token === undefined || tokens.refresh_token === '') {
         if (now() < expiresAt) return next()
         throw new FreedomIdError('REFRESH_TOKEN_INVALID', 'The access token expired and there is no refresh token: the user has to sign in again.')
@@ -166,6 +187,7 @@ export function createTokenRefresher(options: TokenRefresherOptions): RequestHan
     }
     const stored = toStoredTokens(fresh, now())
     if (stored.refresh_token === undefined && tokens.refresh_token !== undefined) stored.refresh_token = tokens.refresh_token
+    if (tokens.protocol !== undefined) stored.protocol = tokens.protocol
     await setTokens(req, stored)
     await rebind(req, stored.id)
     next()

@@ -15,6 +15,11 @@ export interface StoredTokens {
   refresh_expire_at?: string
   /** The token record `id` Freedom ID POSTs to `revoke_uri`; a refresh issues a new one. */
   id?: string
+  /**
+   * The flavour of the sign-in that issued the tokens: `'oidc'` when the token response carried an `id_token`, else
+   * `'oauth2'`. The token refresher refreshes OIDC tokens only with `refreshOidcTokens: true`.
+   */
+  protocol?: 'oidc' | 'oauth2'
 }
 
 type SessionRequest = Request & { session?: Record<string, unknown> | null }
@@ -24,8 +29,9 @@ function text(value: unknown): string | undefined {
 }
 
 /**
- * The fields of a token response worth keeping: `access_token`, `refresh_token`, both expiries and `id`. An OIDC
- * response's `expires_in` becomes `access_expire_at`, counted from `now`. The id_token is not kept.
+ * The fields of a token response worth keeping: `access_token`, `refresh_token`, both expiries, `id`, and the
+ * `protocol` that issued them. An OIDC response's `expires_in` becomes `access_expire_at`, counted from `now`. The
+ * id_token is not kept.
  */
 export function toStoredTokens(tokens: TokenResponse, now: number = Date.now()): StoredTokens {
   const stored: StoredTokens = { access_token: tokens.access_token }
@@ -40,6 +46,7 @@ export function toStoredTokens(tokens: TokenResponse, now: number = Date.now()):
   if (refreshExpiry) stored.refresh_expire_at = refreshExpiry
   const id = text(tokens.id)
   if (id) stored.id = id
+  stored.protocol = text(tokens.id_token) ? 'oidc' : 'oauth2'
   return stored
 }
 

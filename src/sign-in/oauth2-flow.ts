@@ -52,10 +52,27 @@ export function isProviderLink(link: unknown, options: Pick<ResolvedOptions, 'au
   return url.origin === origin(options.authorizationURL) || url.origin === origin(options.issuer)
 }
 
+/**
+ * What to check after a refused link call. A refused `redirect_uri` that carried our `state` is most likely a provider
+ * that compares it exactly with the registered callback URL: the fix is `stateInRedirectURI: false`.
+ */
+function startFaultHint(err: FreedomIdError, options: Pick<ResolvedOptions, 'stateInRedirectURI'>): string {
+  const redirectRefused = Object.keys(err.providerErrors ?? {}).some((field) => field === 'redirect_uri' || field.startsWith('redirect_uri.'))
+  if (redirectRefused && options.stateInRedirectURI) {
+    return (
+      'Freedom ID refused the redirect_uri, which carries this login\'s "state" in its query (stateInRedirectURI: true). ' +
+      'If Freedom ID compares redirect_uri exactly with the registered callback URL, set "stateInRedirectURI: false"; ' +
+      'otherwise register the callbackURL with Freedom ID.'
+    )
+  }
+  if (redirectRefused) return 'Check that the callbackURL is the one registered with Freedom ID, character for character.'
+  return 'Check clientID, clientSecret, authorizationURL and the grants the strategy asks for.'
+}
+
 /** A 4xx-class error of the server-side link call re-issued as a 502: the browser's user did nothing wrong. */
-function asStartFault(err: unknown): unknown {
+function asStartFault(err: unknown, options: Pick<ResolvedOptions, 'stateInRedirectURI'>): unknown {
   if (!isFreedomIdError(err) || !err.isLoginFailure) return err
-  return new FreedomIdError(err.code, `${err.message} Check clientID, clientSecret, authorizationURL and the grants the strategy asks for.`, {
+  return new FreedomIdError(err.code, `${err.message} ${startFaultHint(err, options)}`, {
     cause: err,
     status: 502,
     ...(err.providerCode !== undefined && { providerCode: err.providerCode }),
@@ -96,7 +113,7 @@ export async function requestAuthorizationLink(
     const successWithoutObject = res.status < 400 && (res.body === null || typeof res.body !== 'object' || Array.isArray(res.body))
     answer = successWithoutObject ? {} : processProviderResponse(res, 'authorization link', 'PROVIDER_ERROR')
   } catch (err) {
-    throw asStartFault(err)
+    throw asStartFault(err, options)
   }
   if (!isProviderLink(answer.redirect_uri, options)) {
     throw new FreedomIdError(

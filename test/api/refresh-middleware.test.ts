@@ -110,6 +110,7 @@ describe('keeping the tokens in the session', () => {
       refresh_token: expect.stringMatching(/^[A-Za-z0-9]{128}$/),
       access_expire_at: expect.any(String),
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      protocol,
       ...(protocol === 'oauth2' && { refresh_expire_at: expect.any(String) }),
     })
     expect(Date.parse(tokens!.access_expire_at!)).toBeGreaterThan(Date.now())
@@ -167,7 +168,7 @@ describe('the token refresher', () => {
   })
 
   it.each([['oauth2' as const], ['oidc' as const]])('%s: refreshes an access token within the margin and rotates the stored pair', async (protocol) => {
-    const agent = request.agent(createApp({ protocol }))
+    const agent = request.agent(createApp({ protocol, refresher: { refreshOidcTokens: protocol === 'oidc' } }))
     await signIn(agent)
     const old = (await me(agent)).tokens!
     await expireIn(agent, 30_000)
@@ -179,6 +180,24 @@ describe('the token refresher', () => {
     expect((await apiClient.userInfo(now.tokens!.access_token)).id).toBe(user.sub)
     await expect(apiClient.refreshTokens(old.refresh_token!)).rejects.toMatchObject({ code: 'REFRESH_TOKEN_INVALID' })
     expect((await me(agent)).tokens).toEqual(now.tokens)
+    expect(now.tokens!.protocol).toBe(protocol)
+  })
+
+  it('oidc: without refreshOidcTokens, never refreshes, and at expiry signs out with a message naming the option', async () => {
+    const seen: string[] = []
+    const agent = request.agent(
+      createApp({ protocol: 'oidc', refresher: { onInvalid: (_req, res, _next, error) => void (seen.push(error.message), res.status(401).json({ code: error.code })) } }),
+    )
+    await signIn(agent)
+    const before = emulator.stats.token
+    await expireIn(agent, 30_000)
+    expect((await me(agent)).user).toEqual({ id: user.sub })
+    expect(emulator.stats.token).toBe(before)
+    await expireIn(agent, -1000)
+    expect((await agent.get('/me').expect(401)).body).toEqual({ code: 'REFRESH_TOKEN_INVALID' })
+    expect(seen).toEqual([expect.stringContaining('"refreshOidcTokens: true"')])
+    expect(emulator.stats.token).toBe(before)
+    expect((await me(agent, 401)).user).toBeNull()
   })
 
   it('binds the new token id to the session for provider sign-out', async () => {
@@ -313,6 +332,7 @@ describe('the token refresher', () => {
     ['reuseWindow', { reuseWindow: Number.NaN }],
     ['getTokens', { getTokens: 'session' }],
     ['sessionIndex', { sessionIndex: {} }],
+    ['refreshOidcTokens', { refreshOidcTokens: 'yes' }],
   ])('throws a TypeError naming %s', (name, overrides) => {
     expect(() => createTokenRefresher({ client: apiClient, ...(overrides as object) } as TokenRefresherOptions)).toThrow(new RegExp(name))
   })

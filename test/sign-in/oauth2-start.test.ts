@@ -176,6 +176,19 @@ describe('authorization-link faults', () => {
     expect(error.message).toContain('Error validating transmitted data.')
   })
 
+  it.each([
+    [true, /set "stateInRedirectURI: false"/],
+    [false, /Check that the callbackURL is the one registered with Freedom ID/],
+  ])('a refused redirect_uri (under HTTP 200) with stateInRedirectURI %s says what to change', async (stateInRedirectURI, hint) => {
+    emulator.nextAuthorizationLinkResponse({
+      status: 200,
+      body: { error: { message: 'Error validating transmitted data.', errors: { redirect_uri: ['The selected redirect uri is invalid.'] } } },
+    })
+    const error = errorOf(await run(strategy({ stateInRedirectURI }), fakeRequest()))
+    expect([error.code, error.status]).toEqual(['PROVIDER_ERROR', 502])
+    expect(error.message).toMatch(hint)
+  })
+
   it('never puts the client secret into the error', async () => {
     const error = errorOf(await run(strategy({ clientSecret: 'wrong-secret-value' }), fakeRequest()))
     expect(`${error.message} ${JSON.stringify(error)}`).not.toContain('wrong-secret-value')
