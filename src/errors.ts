@@ -45,6 +45,8 @@ export type FreedomIdErrorCode =
   | 'PROFILE_RESPONSE_INVALID'
   /** Several `origins` are configured and the login request's host names none of them. */
   | 'HOST_NOT_ALLOWED'
+  /** Passport's login step after a successful sign-in threw (e.g. a session without `regenerate`/`save`). */
+  | 'SESSION_LOGIN_FAILED'
 
 /** Default HTTP status for each code. */
 const STATUS: Record<FreedomIdErrorCode, number> = {
@@ -68,6 +70,7 @@ const STATUS: Record<FreedomIdErrorCode, number> = {
   REFRESH_TOKEN_INVALID: 401,
   PROFILE_RESPONSE_INVALID: 502,
   HOST_NOT_ALLOWED: 400,
+  SESSION_LOGIN_FAILED: 500,
 }
 
 /** Extra fields an error may carry. */

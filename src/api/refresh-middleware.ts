@@ -174,7 +174,7 @@ export function createTokenRefresher(options: TokenRefresherOptions): RequestHan
       if (isFreedomIdError(err, 'REFRESH_TOKEN_INVALID')) {
         debug('refresh token refused: logging the user out')
         await setTokens(req, undefined)
-        if (req.session) delete req.session[SESSION_TOKEN_ID_KEY]
+        if (req.session) req.session[SESSION_TOKEN_ID_KEY] = undefined // not `delete`: @fastify/secure-session ignores it
         await logOutRequest(req)
         if (onInvalid) return onInvalid(req, res, next, err)
         return next()

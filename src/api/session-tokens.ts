@@ -62,8 +62,7 @@ export function readSessionTokens(req: Request): StoredTokens | undefined {
 export function writeSessionTokens(req: Request, tokens: StoredTokens | undefined): void {
   const session = (req as SessionRequest).session
   if (!session || typeof session !== 'object') return
-  if (tokens === undefined) delete session[SESSION_TOKENS_KEY]
-  else session[SESSION_TOKENS_KEY] = tokens
+  session[SESSION_TOKENS_KEY] = tokens // `undefined` rather than `delete`, which @fastify/secure-session ignores
 }
 
 /**

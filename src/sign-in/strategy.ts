@@ -11,7 +11,7 @@ import { resolveCallbackURL } from './callback-url.js'
 import { buildOidcAuthorizationURL, completeOidcLogin, type CompletedLogin } from './oidc-flow.js'
 import { parseScope, resolveOptions, type FreedomIdStrategyOptions, type ResolvedOptions } from './options.js'
 import { bindSessionOnLogIn } from '../sign-out/session-binding.js'
-import { invokeVerify, type FreedomIdVerify } from './verify-callback.js'
+import { invokeVerify, verifyArity, type FreedomIdVerify } from './verify-callback.js'
 
 const debug = debuglog('freedom-id')
 
@@ -49,6 +49,8 @@ export class FreedomIdStrategy extends OAuth2Strategy {
   /** @internal */ readonly _http: HttpClient
   /** @internal */ readonly _keys: KeySource
   /** @internal */ readonly _verifyFn: FreedomIdVerify
+  /** @internal The parameter count that picks the verify form (see {@link verifyArity}). */
+  readonly _verifyArity: number
 
   constructor(options: FreedomIdStrategyOptions, verify: FreedomIdVerify) {
     if (typeof verify !== 'function') throw new TypeError('FreedomIdStrategy requires a verify callback')
@@ -66,6 +68,7 @@ export class FreedomIdStrategy extends OAuth2Strategy {
     )
     this._options = resolved
     this._verifyFn = verify
+    this._verifyArity = verifyArity(verify, (this as { validate?: unknown }).validate)
     this._http = new HttpClient({ timeout: resolved.timeout, ...(resolved.dispatcher && { dispatcher: resolved.dispatcher }) })
     this._keys = new KeySource({
       issuer: resolved.issuer,
@@ -211,7 +214,7 @@ export class FreedomIdStrategy extends OAuth2Strategy {
     if (tokenId === undefined && this._options.revokeURL !== undefined) {
       debug('token response has no "id": this login cannot be ended through revoke_uri')
     }
-    invokeVerify(this._verifyFn, this._options.passReqToCallback, req, login.tokens, login.profile, (err, user, info) => {
+    invokeVerify(this._verifyFn, this._options.passReqToCallback, req, login.tokens, login.profile, this._verifyArity, (err, user, info) => {
       if (err) return this.error(err as Error)
       if (!user) {
         const challenge = typeof info === 'string' ? { message: info } : (info ?? { message: 'The verify callback refused the user.' })
@@ -221,8 +224,36 @@ export class FreedomIdStrategy extends OAuth2Strategy {
       if (tokenId !== undefined) extra.tokenId = tokenId
       if (record.returnTo !== undefined) extra.returnTo = record.returnTo
       if (tokenId !== undefined && this._options.sessionIndex) bindSessionOnLogIn(req, this._options.sessionIndex, tokenId)
-      this.success(user, extra)
+      this._succeed(user, extra)
     })
+  }
+
+  /**
+   * `success()`, where Passport logs the user in (`req.logIn`: serialize, and from 0.6 on `session.regenerate()` and
+   * `save()`). A throw or rejection there becomes `error()` naming the fix, never an unhandled rejection (the process
+   * would exit) nor a swallowed exception (the request would hang).
+   * @internal
+   */
+  _succeed(user: unknown, info: Record<string, unknown>): void {
+    const loginStepFailed = (err: unknown): void => {
+      const message = err instanceof Error ? err.message : String(err)
+      const hint = /regenerate|save/.test(message)
+        ? ' The session has no regenerate() or save(), which Passport 0.6 and later call at login: with cookie-session, ' +
+          'add the shims the README shows under "cookie-session" (req.session.regenerate = (cb) => cb(); req.session.save = (cb) => cb()).'
+        : ''
+      debug('login step failed: %s', message)
+      this.error(new FreedomIdError('SESSION_LOGIN_FAILED', `Passport could not log the signed-in user into the session: ${message}.${hint}`, { cause: err }))
+    }
+    let result: unknown
+    try {
+      result = (this.success as (user: unknown, info: unknown) => unknown)(user, info)
+    } catch (err) {
+      loginStepFailed(err)
+      return
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+      ;(result as PromiseLike<unknown>).then(undefined, loginStepFailed)
+    }
   }
 
   /** @internal */

@@ -23,7 +23,18 @@ export type VerifyFunctionWithRequestAndParams = (req: Request, accessToken: str
 export type FreedomIdVerify = VerifyFunction | VerifyFunctionWithParams | VerifyFunctionWithRequest | VerifyFunctionWithRequestAndParams
 
 /**
- * Calls the verify function in the form its arity asks for (5 parameters, or 6 with `req`, get `params`), and settles
+ * The parameter count that picks the verify form: the verify function's own, or, when it declares none (a
+ * `(...params)` wrapper such as `@nestjs/passport`'s without `callbackArity`) and the strategy is a subclass with a
+ * `validate` method (Nest's `PassportStrategy`), `validate`'s count plus the `done` Nest adds. So
+ * `validate(accessToken, refreshToken, params, profile)` gets `params` with or without Nest's `callbackArity`.
+ */
+export function verifyArity(verify: FreedomIdVerify, validate: unknown): number {
+  if (verify.length === 0 && typeof validate === 'function') return validate.length + 1
+  return verify.length
+}
+
+/**
+ * Calls the verify function in the form `arity` ({@link verifyArity}) asks for (5 parameters, or 6 with `req`, get `params`), and settles
  * `done` once: by the callback, or by the returned promise (its value is the user; `false` fails; a rejection errors;
  * resolving `undefined` without having called `done` fails with a message saying so).
  */
@@ -33,6 +44,7 @@ export function invokeVerify(
   req: Request,
   tokens: FreedomIdParams,
   profile: FreedomIdProfile,
+  arity: number,
   done: (err: unknown, user?: unknown, info?: unknown) => void,
 ): void {
   let settled = false
@@ -41,7 +53,7 @@ export function invokeVerify(
     settled = true
     done(err ?? null, user, info)
   }
-  const withParams = verify.length >= (passReq ? 6 : 5)
+  const withParams = arity >= (passReq ? 6 : 5)
   const args: unknown[] = [tokens.access_token, tokens.refresh_token ?? '']
   if (withParams) args.push(tokens)
   args.push(profile, once)

@@ -54,7 +54,7 @@ export function createRevokeGuard(options: RevokeGuardOptions): RevokeGuardHandl
       .then(async (id) => {
         if (id === undefined || !(await sessionIndex.isRevoked(id))) return
         await logOutRequest(request as Request)
-        if (req.session) delete req.session[SESSION_TOKEN_ID_KEY]
+        if (req.session) req.session[SESSION_TOKEN_ID_KEY] = undefined // not `delete`: see sessionLoginState
       })
       .then(() => next(), next)
   }

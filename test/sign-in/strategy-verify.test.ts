@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { startEmulator, DEFAULT_USERS, type RunningEmulator } from '../../src/emulator/index.js'
+import { startEmulator, DEFAULT_USERS, DEMO_CLIENT, type RunningEmulator } from '../../src/emulator/index.js'
+import type { FreedomIdProfile } from '../../src/sign-in/profile.js'
+import { FreedomIdStrategy } from '../../src/sign-in/strategy.js'
+import type { FreedomIdParams } from '../../src/sign-in/verify-callback.js'
 import { errorOf, failure, login } from '../helpers/login.js'
 import { strategyMaker } from '../helpers/strategies.js'
 
@@ -122,5 +125,33 @@ describe('the verify callback', () => {
       }),
     )
     expect(outcome).toMatchObject({ type: 'success', user: { id: 'first' } })
+  })
+})
+
+describe('a subclass with validate(), as @nestjs/passport builds it', () => {
+  it('validate(accessToken, refreshToken, params, profile) gets params without Nest\'s callbackArity', async () => {
+    const seen: unknown[][] = []
+    /** What `PassportStrategy(FreedomIdStrategy)` makes without `callbackArity`: a `(...params)` verify of length 0. */
+    class NestLike extends FreedomIdStrategy {
+      constructor() {
+        super(
+          { clientID: DEMO_CLIENT.clientID, clientSecret: DEMO_CLIENT.clientSecret, callbackURL: 'http://127.0.0.1/cb', issuer: emulator.url },
+          async (...params: unknown[]) => {
+            const done = params.pop() as (err: unknown, user?: unknown) => void
+            done(null, await this.validate(...(params as [string, string, FreedomIdParams, FreedomIdProfile])))
+          },
+        )
+      }
+      validate(_accessToken: string, _refreshToken: string, params: FreedomIdParams, profile: FreedomIdProfile) {
+        seen.push([params, profile])
+        return { id: profile.id }
+      }
+    }
+    const nest = new NestLike()
+    const { outcome } = await login(nest)
+    await nest._http.close()
+    expect(outcome).toMatchObject({ type: 'success', user: { id: user.sub } })
+    expect((seen[0]![0] as FreedomIdParams).claims?.sub).toBe(user.sub)
+    expect((seen[0]![1] as FreedomIdProfile).provider).toBe('freedom-id')
   })
 })

@@ -37,8 +37,9 @@ export function takeLoginRecord(session: SessionLike, key: string, state: string
   const record = map[state]
   const rest: RecordMap = { ...map }
   delete rest[state]
-  if (Object.keys(rest).length === 0) delete session[key]
-  else session[key] = rest
+  // Assigned, never `delete`d: @fastify/secure-session's session is a Proxy without a deleteProperty trap, where
+  // `delete` leaves the record in place; every session reads `undefined` as absent and drops it when serialized.
+  session[key] = Object.keys(rest).length === 0 ? undefined : rest
   return isFresh(record, now) ? record : undefined
 }
 
@@ -74,7 +75,7 @@ export function sessionLoginState(options: SessionLoginStateOptions = {}): Login
   return {
     async put(req, _res, record, putOptions) {
       const session = sessionOf(req)
-      if (putOptions?.only) delete session[key]
+      if (putOptions?.only) session[key] = undefined
       storeLoginRecord(session, key, record)
       await save(session)
     },

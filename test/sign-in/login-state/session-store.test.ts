@@ -197,5 +197,22 @@ describe('login record lifetime and tampered sessions', () => {
     const path = (n: number) => '/' + 'a'.repeat(n - 1)
     expect(safeReturnTo(path(2048))).toBe(path(2048))
     expect(safeReturnTo(path(2049))).toBeUndefined()
+
+describe('login records in @fastify/secure-session (a Proxy with no deleteProperty trap)', () => {
+  it('a taken record is gone from the session data, so a replayed callback finds none', async () => {
+    const { default: Fastify } = await import('fastify')
+    const { default: secureSession } = await import('@fastify/secure-session')
+    const app = Fastify()
+    await app.register(secureSession, { key: Buffer.alloc(32, 7) })
+    await app.ready()
+    const session = app.createSecureSession({}) as unknown as Record<string, unknown> & { data(): Record<string, unknown> }
+    storeLoginRecord(session, 'k', record('a', 1000), 1000)
+    storeLoginRecord(session, 'k', record('b', 1001), 1001)
+    expect(takeLoginRecord(session, 'k', 'a', 2000)?.nonce).toBe('n-a')
+    expect(Object.keys(session.data().k as object)).toEqual(['b'])
+    expect(takeLoginRecord(session, 'k', 'b', 2000)?.nonce).toBe('n-b')
+    expect(takeLoginRecord(session, 'k', 'b', 2000)).toBeUndefined()
+    expect(JSON.parse(JSON.stringify(session.data()))).not.toHaveProperty('k')
+    await app.close()
   })
 })
