@@ -197,6 +197,8 @@ describe('login record lifetime and tampered sessions', () => {
     const path = (n: number) => '/' + 'a'.repeat(n - 1)
     expect(safeReturnTo(path(2048))).toBe(path(2048))
     expect(safeReturnTo(path(2049))).toBeUndefined()
+  })
+})
 
 describe('login records in @fastify/secure-session (a Proxy with no deleteProperty trap)', () => {
   it('a taken record is gone from the session data, so a replayed callback finds none', async () => {
