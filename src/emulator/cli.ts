@@ -1,11 +1,14 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { DEMO_CLIENT } from './defaults.js'
 import { startEmulator } from './server.js'
-import type { StartEmulatorOptions } from './types.js'
+import type { EmulatorSigningAlg, StartEmulatorOptions } from './types.js'
 
 const USAGE = `Usage: freedom-id-emulator [--port 4000] [--host 127.0.0.1] [--client-id ID --client-secret SECRET]
-                           [--auto-login SUB] [--issuer URL]`
+                           [--auto-login SUB] [--issuer URL]
+                           [--strict] [--redirect-uri URL ...] [--id-token-alg RS256|PS256|ES256|EdDSA|HS256]
+                           [--signing-key PKCS8_PEM_FILE]`
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -16,6 +19,10 @@ async function main(): Promise<void> {
       'client-secret': { type: 'string' },
       'auto-login': { type: 'string' },
       issuer: { type: 'string' },
+      strict: { type: 'boolean', default: false },
+      'redirect-uri': { type: 'string', multiple: true },
+      'id-token-alg': { type: 'string' },
+      'signing-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -34,12 +41,27 @@ async function main(): Promise<void> {
   }
   if (values['auto-login'] !== undefined) options.autoLogin = values['auto-login']
   if (values.issuer !== undefined) options.issuer = values.issuer
+  if (values.strict) options.strict = true
+  const redirectURIs = values['redirect-uri']
+  if (redirectURIs !== undefined) {
+    const client = options.clients?.[0] ?? { clientID: DEMO_CLIENT.clientID, clientSecret: DEMO_CLIENT.clientSecret }
+    options.clients = [{ ...client, redirectURIs }]
+  }
+  if (values['id-token-alg'] !== undefined) options.idTokenAlg = values['id-token-alg'] as EmulatorSigningAlg
+  if (values['signing-key'] !== undefined) options.signingKey = readFileSync(values['signing-key'], 'utf8')
 
   const emulator = await startEmulator(options)
   console.log(`Freedom ID emulator listening on ${emulator.url}`)
   console.log(`  issuer    ${emulator.issuer}`)
   console.log(`  client_id ${options.clients?.[0]?.clientID ?? DEMO_CLIENT.clientID}`)
-  if (!options.clients) console.log(`  secret    ${DEMO_CLIENT.clientSecret} (the public demo secret)`)
+  if (!options.clients?.[0] || options.clients[0].clientSecret === DEMO_CLIENT.clientSecret) {
+    console.log(`  secret    ${DEMO_CLIENT.clientSecret} (the public demo secret)`)
+  }
+  if (emulator.rules.strict) {
+    const alg = options.idTokenAlg ?? 'HS256'
+    console.log(`  strict    no discovery, no JWKS, ${alg} id_tokens${alg === 'HS256' ? ' (keyed with the client secret)' : ''}, JSON + Basic only,`)
+    console.log('            exact redirect_uri, flavour-bound tokens, errors under HTTP 200 (see the emulator README)')
+  }
 
   const stop = (): void => {
     emulator.close().then(

@@ -35,12 +35,21 @@ async function takeHook(
   return { hook, aborted }
 }
 
+/** Statuses a web server's framework answers before the application runs: they stay as they are. */
+const TRANSPORT_STATUSES = new Set([413, 415])
+
 /**
  * With the `errorsWith200` rule, an error reply (a 4xx with Freedom ID's `{"error":…}` body) goes out as HTTP 200,
  * as the docs file their error examples, and without the `WWW-Authenticate` header that only a 401 carries.
+ * 413 and 415 keep their status.
  */
 export function asSent(reply: Reply, errorsWith200: boolean): Reply {
-  const isError = reply.status >= 400 && typeof reply.body === 'object' && reply.body !== null && 'error' in reply.body
+  const isError =
+    reply.status >= 400 &&
+    !TRANSPORT_STATUSES.has(reply.status) &&
+    typeof reply.body === 'object' &&
+    reply.body !== null &&
+    'error' in reply.body
   if (!errorsWith200 || !isError) return reply
   return { status: 200, body: reply.body }
 }

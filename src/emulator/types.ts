@@ -115,7 +115,7 @@ export interface EmulatorOptions {
   burnCodeOnFailure?: boolean
   /**
    * Answer API errors (the `{"error":{…}}` bodies) with HTTP 200, as the docs file them, instead of 4xx. Unknown paths,
-   * broken JSON and oversized bodies keep their 4xx. Default `false`; strict `true`.
+   * broken JSON, oversized bodies (413) and refused content types (415) keep their 4xx. Default `false`; strict `true`.
    */
   errorsWith200?: boolean
   /**

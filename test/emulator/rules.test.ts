@@ -147,6 +147,7 @@ describe('formBodies and plusJson', () => {
 
   it.each([
     ['a form', { formBodies: false }, 'application/x-www-form-urlencoded', form],
+    ['a form, also under errorsWith200,', { strict: true }, 'application/x-www-form-urlencoded', form],
     ['application/*+json', { plusJson: false }, 'application/vnd.api+json', (code: string) => JSON.stringify(tokenBody(code))],
   ])('refuse %s with 415 and code 100108 when switched off, at the token endpoint', async (_name, options, type, body) => {
     const emulator = setup(options)
