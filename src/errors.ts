@@ -47,6 +47,10 @@ export type FreedomIdErrorCode =
   | 'HOST_NOT_ALLOWED'
   /** Passport's login step after a successful sign-in threw (e.g. a session without `regenerate`/`save`). */
   | 'SESSION_LOGIN_FAILED'
+  /** The session index (Redis) did not answer within its `timeout`; the revoke route answers 503. */
+  | 'SESSION_INDEX_TIMEOUT'
+  /** Redis may evict the session index's keys (`maxmemory-policy` is not `noeviction`), with `evictionPolicy: 'error'`. */
+  | 'SESSION_INDEX_EVICTION_POLICY'
 
 /** Default HTTP status for each code. */
 const STATUS: Record<FreedomIdErrorCode, number> = {
@@ -71,6 +75,8 @@ const STATUS: Record<FreedomIdErrorCode, number> = {
   PROFILE_RESPONSE_INVALID: 502,
   HOST_NOT_ALLOWED: 400,
   SESSION_LOGIN_FAILED: 500,
+  SESSION_INDEX_TIMEOUT: 503,
+  SESSION_INDEX_EVICTION_POLICY: 503,
 }
 
 /** Extra fields an error may carry. */

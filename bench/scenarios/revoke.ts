@@ -55,7 +55,7 @@ function sessionId(): string {
 function indexSubject(index: SessionIndex): Subject {
   return {
     bind: (t, s) => index.bind(t, s),
-    revoke: async (t) => (await index.revoke(t)).length,
+    revoke: async (t) => (await index.revoke(t))?.length ?? 0,
     close: async () => undefined,
   }
 }

@@ -23,15 +23,18 @@ export function redisAvailable(): boolean {
   return available
 }
 
-/** Starts `redis-server` on a free loopback port without persistence, and resolves once it answers PING. */
-export async function startRedis(): Promise<RedisServer> {
+/**
+ * Starts `redis-server` on a free loopback port without persistence, and resolves once it answers PING. `extraArgs`
+ * go on its command line (`['--maxmemory', '2mb', '--maxmemory-policy', 'allkeys-lru']`).
+ */
+export async function startRedis(extraArgs: string[] = []): Promise<RedisServer> {
   let lastError: unknown
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort()
     const dir = mkdtempSync(join(tmpdir(), 'freedom-id-redis-'))
     const child = spawn(
       BINARY,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     )
     let output = ''

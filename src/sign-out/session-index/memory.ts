@@ -17,7 +17,8 @@ export interface MemorySessionIndexOptions {
   ttl?: number
   /**
    * Most entries each table holds (bindings by token id, owners by session id, revoked token ids); when a table is
-   * full the oldest entry is evicted. Revoked marks never evict bindings. Default `100000`.
+   * full the oldest entry is evicted. Only token ids bound at sign-in get entries, so revokes of unknown ids never
+   * evict anything. Default `100000`.
    */
   maxEntries?: number
   /** Clock in milliseconds since the epoch, for tests. Default `Date.now`. */
@@ -26,6 +27,8 @@ export interface MemorySessionIndexOptions {
 
 interface Binding {
   sessionIds: Set<string>
+  /** Bound without a session id (a cookie session): kept until it expires or is revoked. */
+  sessionless: boolean
   expiresAt: number
 }
 
@@ -60,32 +63,50 @@ export class MemorySessionIndex implements SessionIndex {
     this._now = options.now ?? Date.now
   }
 
-  async bind(tokenId: string, sessionId: string, ttlSeconds: number = this.ttl): Promise<void> {
+  async bind(tokenId: string, sessionId: string | null, ttlSeconds: number = this.ttl): Promise<void> {
     assertId('tokenId', tokenId)
-    assertId('sessionId', sessionId)
+    if (sessionId !== null) assertId('sessionId', sessionId)
     const now = this._now()
     const expiresAt = now + toTtlMs('ttlSeconds', ttlSeconds)
     const key = normalizeTokenId(tokenId)
+    if (sessionId !== null) {
+      const previous = this._live(this._owners, sessionId, now)
+      if (previous !== undefined && previous.tokenId !== key) this._leave(previous.tokenId, sessionId, now)
+    }
     const binding = this._live(this._bindings, key, now)
+    const sessionIds = new Set(binding?.sessionIds)
+    if (sessionId !== null) sessionIds.add(sessionId)
     this._bindings.delete(key)
     this._put(this._bindings, key, {
-      sessionIds: new Set(binding?.sessionIds).add(sessionId),
+      sessionIds,
+      sessionless: (binding?.sessionless ?? false) || sessionId === null,
       expiresAt: Math.max(expiresAt, binding?.expiresAt ?? 0),
     })
+    if (sessionId === null) return
     this._owners.delete(sessionId)
     this._put(this._owners, sessionId, { tokenId: key, expiresAt })
   }
 
-  async revoke(tokenId: string): Promise<string[]> {
+  async unbind(sessionId: string): Promise<void> {
+    assertId('sessionId', sessionId)
+    const now = this._now()
+    const owner = this._live(this._owners, sessionId, now)
+    if (owner === undefined) return
+    this._owners.delete(sessionId)
+    this._leave(owner.tokenId, sessionId, now)
+  }
+
+  async revoke(tokenId: string): Promise<string[] | undefined> {
     assertId('tokenId', tokenId)
     const now = this._now()
     const key = normalizeTokenId(tokenId)
     const binding = this._live(this._bindings, key, now)
+    if (binding === undefined) return (await this.isRevoked(key)) ? [] : undefined
     this._bindings.delete(key)
-    const until = Math.max(now + this.ttl * 1000, binding?.expiresAt ?? 0, this._revoked.get(key) ?? 0)
+    const until = Math.max(now + this.ttl * 1000, binding.expiresAt, this._revoked.get(key) ?? 0)
     this._revoked.delete(key)
     this._put(this._revoked, key, until)
-    return binding ? [...binding.sessionIds] : []
+    return [...binding.sessionIds]
   }
 
   async isRevoked(tokenId: string): Promise<boolean> {
@@ -106,6 +127,14 @@ export class MemorySessionIndex implements SessionIndex {
   /** Number of live-or-unswept entries per table, for tests and monitoring. */
   get size(): { bindings: number; owners: number; revoked: number } {
     return { bindings: this._bindings.size, owners: this._owners.size, revoked: this._revoked.size }
+  }
+
+  /** @internal Takes `sessionId` out of the sessions of `tokenId`, forgetting the token id when none is left. */
+  _leave(tokenId: string, sessionId: string, now: number): void {
+    const binding = this._live(this._bindings, tokenId, now)
+    if (binding === undefined) return
+    binding.sessionIds.delete(sessionId)
+    if (binding.sessionIds.size === 0 && !binding.sessionless) this._bindings.delete(tokenId)
   }
 
   /** @internal */

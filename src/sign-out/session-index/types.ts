@@ -9,7 +9,9 @@ export const SESSION_TOKEN_ID_KEY = 'freedomIdTokenId'
 
 /** Where the strategy records a login's token `id` for provider sign-out; see the revoke router. */
 export interface SessionBinder {
-  bind(tokenId: string, sessionId: string, ttlSeconds?: number): Promise<void>
+  bind(tokenId: string, sessionId: string | null, ttlSeconds?: number): Promise<void>
+  /** Forgets the binding of a session that has ended; the strategy calls it when the session store destroys it. */
+  unbind?(sessionId: string): Promise<void>
   readonly ttl: number
 }
 
@@ -21,6 +23,10 @@ export const DEFAULT_SESSION_INDEX_TTL = 30 * 24 * 60 * 60
  * provider-initiated sign-out (`POST revoke_uri {"id"}`) can destroy them, and remembers revoked token ids so that
  * sessions the store cannot destroy by id (cookie sessions) or written after the revoke are caught by the guard.
  *
+ * Only token ids the app bound at sign-in ever get state: a revoke of an unknown id costs one lookup and writes
+ * nothing, so junk revokes can neither fill nor evict the index. A binding lives as long as its session: `unbind`
+ * removes it when the session logs out, is destroyed, or is replaced by a new login.
+ *
  * Token ids are compared case-insensitively (UUIDs). Every entry expires: keep `ttl` no shorter than the session's
  * lifetime (the session cookie's `maxAge`).
  */
@@ -29,17 +35,26 @@ export interface SessionIndex {
   readonly ttl: number
 
   /**
-   * Adds `sessionId` to the sessions of `tokenId` and records `sessionId → tokenId`. A token id may hold several
-   * sessions. The binding lives `ttlSeconds` (default {@link SessionIndex.ttl}); a later bind never shortens it.
+   * Adds `sessionId` to the sessions of `tokenId` and records `sessionId → tokenId` (a session bound to another token
+   * id before leaves it). A token id may hold several sessions. `sessionId` `null` is a session without a server-side
+   * id (a cookie session): the token id is only remembered as bound, so that a revoke marks it for the guard. The
+   * binding lives `ttlSeconds` (default {@link SessionIndex.ttl}); a later bind never shortens it.
    */
-  bind(tokenId: string, sessionId: string, ttlSeconds?: number): Promise<void>
+  bind(tokenId: string, sessionId: string | null, ttlSeconds?: number): Promise<void>
 
   /**
-   * Removes and returns every session id bound to `tokenId`, and marks `tokenId` revoked for at least
-   * {@link SessionIndex.ttl} (longer if a binding had a longer lifetime left). Idempotent: a repeat returns `[]`.
-   * One round trip in Redis.
+   * Removes the binding of `sessionId` (its `sessionId → tokenId` record and its place among the token id's sessions);
+   * a token id left without sessions (and not bound sessionless) is forgotten. No-op for an unknown session id.
    */
-  revoke(tokenId: string): Promise<string[]>
+  unbind(sessionId: string): Promise<void>
+
+  /**
+   * For a bound token id: removes and returns every session id bound to it, and marks it revoked for at least
+   * {@link SessionIndex.ttl} (longer if a binding had a longer lifetime left). A repeat returns `[]` while the mark
+   * lives. For a token id never bound (or whose bindings have all ended): `undefined`, and nothing is written. One
+   * round trip in Redis.
+   */
+  revoke(tokenId: string): Promise<string[] | undefined>
 
   /** True while `tokenId` is marked revoked. One lookup (Redis: one `EXISTS`). */
   isRevoked(tokenId: string): Promise<boolean>
@@ -66,6 +81,13 @@ export function toTtlMs(name: string, seconds: unknown): number {
     throw new TypeError(`"${name}" must be a positive number of seconds`)
   }
   return Math.ceil(seconds * 1000)
+}
+
+/** Throws a `TypeError` unless `value` is a positive integer number of milliseconds, or `0` for none. */
+export function assertTimeout(name: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`"${name}" option must be a non-negative integer number of milliseconds`)
+  }
 }
 
 /** Throws a `TypeError` unless `value` is a non-empty string. */

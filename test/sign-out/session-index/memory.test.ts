@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { describe, expect, test } from '@jest/globals'
 import { MemorySessionIndex } from '../../../src/sign-out/session-index/memory.js'
 import { DEFAULT_SESSION_INDEX_TTL } from '../../../src/sign-out/session-index/types.js'
@@ -22,7 +23,7 @@ describe('MemorySessionIndex', () => {
     await index.bind(TOKEN, 'sid-b')
     await index.bind(OTHER, 'sid-c')
     expect(await index.isRevoked(TOKEN)).toBe(false)
-    expect((await index.revoke(TOKEN)).sort()).toEqual(['sid-a', 'sid-b'])
+    expect((await index.revoke(TOKEN))!.sort()).toEqual(['sid-a', 'sid-b'])
     expect(await index.isRevoked(TOKEN)).toBe(true)
     expect(await index.isRevoked(OTHER)).toBe(false)
     expect(await index.revoke(OTHER)).toEqual(['sid-c'])
@@ -36,10 +37,59 @@ describe('MemorySessionIndex', () => {
     expect(await index.isRevoked(TOKEN)).toBe(true)
   })
 
-  test('revoking an unknown token id returns nothing and marks it revoked', async () => {
+  test('revoking an unknown token id returns undefined and writes nothing', async () => {
     const index = new MemorySessionIndex()
+    expect(await index.revoke(TOKEN)).toBeUndefined()
+    expect(await index.isRevoked(TOKEN)).toBe(false)
+    expect(index.size).toEqual({ bindings: 0, owners: 0, revoked: 0 })
+  })
+
+  test('100,001 junk revokes neither evict a real mark nor leave any entry', async () => {
+    const index = new MemorySessionIndex()
+    await index.bind(TOKEN, 'sid-a')
+    expect(await index.revoke(TOKEN)).toEqual(['sid-a'])
+    for (let i = 0; i < 100_001; i++) await index.revoke(randomUUID())
+    expect(await index.isRevoked(TOKEN)).toBe(true)
+    expect(index.size.revoked).toBe(1)
+  })
+
+  test('a token id bound without a session id (a cookie session) is revoked and marked', async () => {
+    const index = new MemorySessionIndex()
+    await index.bind(TOKEN, null)
+    expect(index.size).toEqual({ bindings: 1, owners: 0, revoked: 0 })
     expect(await index.revoke(TOKEN)).toEqual([])
     expect(await index.isRevoked(TOKEN)).toBe(true)
+  })
+
+  test('unbind forgets a session, and its token id with its last session', async () => {
+    const index = new MemorySessionIndex()
+    await index.bind(TOKEN, 'sid-a')
+    await index.bind(TOKEN, 'sid-b')
+    await index.unbind('sid-a')
+    expect(await index.tokenIdOf('sid-a')).toBeUndefined()
+    expect(index.size).toEqual({ bindings: 1, owners: 1, revoked: 0 })
+    await index.unbind('sid-b')
+    await index.unbind('sid-unknown')
+    expect(index.size).toEqual({ bindings: 0, owners: 0, revoked: 0 })
+    expect(await index.revoke(TOKEN)).toBeUndefined()
+  })
+
+  test('unbinding the last session keeps a token id also bound without a session id', async () => {
+    const index = new MemorySessionIndex()
+    await index.bind(TOKEN, null)
+    await index.bind(TOKEN, 'sid-a')
+    await index.unbind('sid-a')
+    expect(await index.revoke(TOKEN)).toEqual([])
+    expect(await index.isRevoked(TOKEN)).toBe(true)
+  })
+
+  test('binding a session to a new token id takes it out of the old one', async () => {
+    const index = new MemorySessionIndex()
+    await index.bind(TOKEN, 'sid-a')
+    await index.bind(OTHER, 'sid-a')
+    expect(index.size).toEqual({ bindings: 1, owners: 1, revoked: 0 })
+    expect(await index.revoke(TOKEN)).toBeUndefined()
+    expect(await index.revoke(OTHER)).toEqual(['sid-a'])
   })
 
   test('token ids compare case-insensitively', async () => {
@@ -66,7 +116,7 @@ describe('MemorySessionIndex', () => {
     expect(await index.tokenIdOf('sid-a')).toBe(TOKEN)
     c.advance(1)
     expect(await index.tokenIdOf('sid-a')).toBeUndefined()
-    expect(await index.revoke(TOKEN)).toEqual([])
+    expect(await index.revoke(TOKEN)).toBeUndefined()
   })
 
   test('bind with a longer ttl than the index default keeps the binding that long', async () => {
@@ -83,12 +133,13 @@ describe('MemorySessionIndex', () => {
     await index.bind(TOKEN, 'sid-a', 3600)
     await index.bind(TOKEN, 'sid-b', 10)
     c.advance(600)
-    expect((await index.revoke(TOKEN)).sort()).toEqual(['sid-a', 'sid-b'])
+    expect((await index.revoke(TOKEN))!.sort()).toEqual(['sid-a', 'sid-b'])
   })
 
   test('the revoked mark lasts the index ttl', async () => {
     const c = clock()
     const index = new MemorySessionIndex({ ttl: 60, now: c.now })
+    await index.bind(TOKEN, 'sid-a', 1)
     await index.revoke(TOKEN)
     c.advance(59)
     expect(await index.isRevoked(TOKEN)).toBe(true)
@@ -122,7 +173,7 @@ describe('MemorySessionIndex', () => {
     for (let i = 0; i < 4; i++) await index.bind(`token-${i}`, `sid-${i}`)
     expect(index.size.bindings).toBe(3)
     expect(index.size.owners).toBe(3)
-    expect(await index.revoke('token-0')).toEqual([])
+    expect(await index.revoke('token-0')).toBeUndefined()
     expect(await index.revoke('token-3')).toEqual(['sid-3'])
   })
 
@@ -132,23 +183,28 @@ describe('MemorySessionIndex', () => {
     await index.bind('token-1', 'sid-1')
     await index.bind('token-0', 'sid-0b')
     await index.bind('token-2', 'sid-2')
-    expect((await index.revoke('token-0')).sort()).toEqual(['sid-0', 'sid-0b'])
-    expect(await index.revoke('token-1')).toEqual([])
+    expect((await index.revoke('token-0'))!.sort()).toEqual(['sid-0', 'sid-0b'])
+    expect(await index.revoke('token-1')).toBeUndefined()
   })
 
-  test('revoked marks of unknown ids never evict bindings', async () => {
+  test('revokes of unknown ids never evict bindings nor marks', async () => {
     const index = new MemorySessionIndex({ maxEntries: 10 })
     await index.bind(TOKEN, 'sid-a')
+    await index.bind(OTHER, 'sid-b')
+    await index.revoke(OTHER)
     for (let i = 0; i < 100; i++) await index.revoke(`unknown-${i}`)
-    expect(index.size.revoked).toBe(10)
+    expect(index.size.revoked).toBe(1)
+    expect(await index.isRevoked(OTHER)).toBe(true)
     expect(await index.revoke(TOKEN)).toEqual(['sid-a'])
   })
 
   test('expired entries are swept when new ones arrive', async () => {
     const c = clock()
     const index = new MemorySessionIndex({ ttl: 60, now: c.now })
+    for (let i = 0; i < 10; i++) await index.bind(`token-${i}`, null, 1)
     for (let i = 0; i < 10; i++) await index.revoke(`token-${i}`)
     c.advance(61)
+    await index.bind('token-new', null, 1)
     await index.revoke('token-new')
     expect(index.size.revoked).toBe(1)
   })

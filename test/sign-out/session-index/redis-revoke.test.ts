@@ -59,6 +59,31 @@ describeWithRedis('revoke with connect-redis sessions and a RedisSessionIndex on
     await request(server).post(REVOKE).send({ id: token }).expect(204)
   })
 
+  test('during a Redis outage the route answers 503 within the index timeout, while node-redis queues offline', async () => {
+    const own = await startRedis()
+    const queued = createClient({ url: own.url, socket: { reconnectStrategy: 100 } })
+    queued.on('error', () => undefined)
+    await queued.connect()
+    const sessionIndex = new RedisSessionIndex({ client: queued, timeout: 500 })
+    const app = express()
+    app.use(REVOKE, createRevokeRouter({ sessionIndex }))
+    const s = app.listen(0, '127.0.0.1')
+    await once(s, 'listening')
+    try {
+      const token = randomUUID()
+      await sessionIndex.bind(token, 'sid-a')
+      await own.stop()
+      const started = Date.now()
+      const res = await request(s).post(REVOKE).send({ id: token })
+      expect(res.status).toBe(503)
+      expect(res.body).toEqual({ error: 'store_unavailable' })
+      expect(Date.now() - started).toBeLessThan(2000)
+    } finally {
+      await new Promise((resolve) => s.close(resolve))
+      queued.destroy()
+    }
+  })
+
   test('an unconnected Redis client makes the route answer 503, not 500', async () => {
     const dead = createClient({ url: redis.url })
     const app = express()

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
@@ -88,22 +89,61 @@ describeWithRedis('RedisSessionIndex', () => {
     })
     beforeEach(() => {
       prefix = `test-${flavour.name}-${Math.random().toString(36).slice(2)}:`
-      index = new RedisSessionIndex({ client: conn.client as never, prefix, ttl: 600 })
+      index = new RedisSessionIndex({ client: conn.client as never, prefix, ttl: 600, evictionPolicy: 'off' })
     })
 
     test('revoke returns every session bound to the token id and marks it revoked', async () => {
       await index.bind(TOKEN, 'sid-a')
       await index.bind(TOKEN, 'sid-b')
       expect(await index.isRevoked(TOKEN)).toBe(false)
-      expect((await index.revoke(TOKEN)).sort()).toEqual(['sid-a', 'sid-b'])
+      expect((await index.revoke(TOKEN))!.sort()).toEqual(['sid-a', 'sid-b'])
       expect(await index.isRevoked(TOKEN)).toBe(true)
       expect(await index.revoke(TOKEN)).toEqual([])
       expect(await index.isRevoked(TOKEN)).toBe(true)
     })
 
-    test('revoking an unknown token id returns nothing and marks it revoked', async () => {
+    test('revoking an unknown token id returns undefined and writes nothing', async () => {
+      expect(await index.revoke(TOKEN)).toBeUndefined()
+      expect(await index.isRevoked(TOKEN)).toBe(false)
+      expect(await inspector.send('KEYS', `${prefix}*`)).toEqual([])
+    })
+
+    test('500 junk revokes leave zero keys and a real mark stands', async () => {
+      await index.bind(TOKEN, 'sid-a')
+      await index.revoke(TOKEN)
+      await Promise.all(Array.from({ length: 500 }, () => index.revoke(randomUUID())))
+      expect(((await inspector.send('KEYS', `${prefix}*`)) as string[]).sort()).toEqual([
+        `${prefix}owner:sid-a`,
+        `${prefix}revoked:${TOKEN}`,
+      ])
+      expect(await index.isRevoked(TOKEN)).toBe(true)
+    })
+
+    test('a token id bound without a session id (a cookie session) is revoked and marked', async () => {
+      await index.bind(TOKEN, null)
+      expect(await inspector.send('KEYS', `${prefix}*`)).toEqual([`${prefix}bound:${TOKEN}`])
       expect(await index.revoke(TOKEN)).toEqual([])
       expect(await index.isRevoked(TOKEN)).toBe(true)
+      expect(await inspector.send('KEYS', `${prefix}*`)).toEqual([`${prefix}revoked:${TOKEN}`])
+    })
+
+    test('unbind forgets a session, and its token id with its last session', async () => {
+      await index.bind(TOKEN, 'sid-a')
+      await index.bind(TOKEN, 'sid-b')
+      await index.unbind('sid-a')
+      expect(await index.tokenIdOf('sid-a')).toBeUndefined()
+      await index.unbind('sid-b')
+      await index.unbind('sid-unknown')
+      expect(await inspector.send('KEYS', `${prefix}*`)).toEqual([])
+      expect(await index.revoke(TOKEN)).toBeUndefined()
+    })
+
+    test('binding a session to a new token id takes it out of the old one', async () => {
+      const other = randomUUID()
+      await index.bind(TOKEN, 'sid-a')
+      await index.bind(other, 'sid-a')
+      expect(await index.revoke(TOKEN)).toBeUndefined()
+      expect(await index.revoke(other)).toEqual(['sid-a'])
     })
 
     test('token ids compare case-insensitively', async () => {
@@ -132,12 +172,17 @@ describeWithRedis('RedisSessionIndex', () => {
     })
 
     test('every key is namespaced by the prefix and expires', async () => {
+      const other = '01953bd1-a6d3-739e-8aa3-83e881f09099'
       await index.bind(TOKEN, 'sid-a')
-      await index.revoke('01953bd1-a6d3-739e-8aa3-83e881f09099')
+      await index.bind(other, null)
+      await index.bind('01953bd1-a6d3-739e-8aa3-83e881f09098', 'sid-b')
+      await index.revoke('01953bd1-a6d3-739e-8aa3-83e881f09098')
       const keys = (await inspector.send('KEYS', `${prefix}*`)) as string[]
       expect(keys.sort()).toEqual([
+        `${prefix}bound:${other}`,
         `${prefix}owner:sid-a`,
-        `${prefix}revoked:01953bd1-a6d3-739e-8aa3-83e881f09099`,
+        `${prefix}owner:sid-b`,
+        `${prefix}revoked:01953bd1-a6d3-739e-8aa3-83e881f09098`,
         `${prefix}sessions:${TOKEN}`,
       ])
       for (const key of keys) {
@@ -164,6 +209,7 @@ describeWithRedis('RedisSessionIndex', () => {
 
     test('the default prefix is freedom-id:', async () => {
       const plain = new RedisSessionIndex({ client: conn.client as never })
+      await plain.bind(TOKEN, null)
       await plain.revoke(TOKEN)
       expect(Number(await inspector.send('EXISTS', `freedom-id:revoked:${TOKEN}`))).toBe(1)
       await inspector.send('DEL', `freedom-id:revoked:${TOKEN}`)
@@ -189,6 +235,23 @@ describeWithRedis('RedisSessionIndex', () => {
     }
   })
 
+  test('an operation past its deadline rejects with SESSION_INDEX_TIMEOUT while node-redis queues it offline', async () => {
+    const own = await startRedis()
+    const client = createClient({ url: own.url, socket: { reconnectStrategy: 100 } })
+    client.on('error', () => undefined)
+    await client.connect()
+    const index = new RedisSessionIndex({ client, timeout: 300 })
+    try {
+      await index.bind(TOKEN, 'sid-a')
+      await own.stop()
+      const started = Date.now()
+      await expect(index.revoke(TOKEN)).rejects.toMatchObject({ code: 'SESSION_INDEX_TIMEOUT', status: 503 })
+      expect(Date.now() - started).toBeLessThan(1500)
+    } finally {
+      client.destroy()
+    }
+  })
+
   test('a closed client makes revoke reject', async () => {
     const client = createClient({ url: server.url })
     const index = new RedisSessionIndex({ client })
@@ -206,6 +269,8 @@ describe('RedisSessionIndex options', () => {
     ['a node-redis-like cluster', { client: { sendCommand: () => null, _slots: {} } }],
     ['ttl 0', { client, ttl: 0 }],
     ['a numeric prefix', { client, prefix: 5 }],
+    ['a negative timeout', { client, timeout: -1 }],
+    ['an unknown evictionPolicy', { client, evictionPolicy: 'ignore' }],
   ])('a constructor with %s throws a TypeError', (_name, options) => {
     expect(() => new RedisSessionIndex(options as never)).toThrow(TypeError)
   })
