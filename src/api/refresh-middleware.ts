@@ -144,10 +144,11 @@ export function createTokenRefresher(options: TokenRefresherOptions): RequestHan
     if (tokenId === undefined || !session) return
     if (sessionIndex === undefined && session[SESSION_TOKEN_ID_KEY] === undefined) return
     session[SESSION_TOKEN_ID_KEY] = tokenId
-    if (sessionIndex === undefined || typeof req.sessionID !== 'string') return
+    if (sessionIndex === undefined) return
     const maxAge = session.cookie?.maxAge
     const ttl = typeof maxAge === 'number' && maxAge > 0 ? Math.ceil(maxAge / 1000) : sessionIndex.ttl
-    await sessionIndex.bind(tokenId, req.sessionID, Math.max(ttl, 1))
+    // A cookie session (no id) is bound without one, so that a revoke of the new token id still marks it.
+    await sessionIndex.bind(tokenId, typeof req.sessionID === 'string' ? req.sessionID : null, Math.max(ttl, 1))
   }
 
   async function refresh(req: RefreshRequest, res: Response, next: NextFunction): Promise<void> {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Request } from 'express'
 import { SESSION_TOKEN_ID_KEY, type SessionIndex } from './session-index/types.js'
+import { unbindOnDestroy } from './session-binding.js'
 import { logOutRequest } from './session-login.js'
 
 /** Options of {@link createRevokeGuard}. */
@@ -17,6 +18,7 @@ export interface RevokeGuardOptions {
 interface GuardedRequest {
   session?: Record<string, unknown> | null
   sessionID?: string
+  sessionStore?: unknown
 }
 
 /** Plain `(req, res, next)` middleware: it mounts on Express 4 and 5 alike. */
@@ -32,7 +34,8 @@ export type RevokeGuardHandler = (req: IncomingMessage, res: ServerResponse, nex
  * continues unauthenticated: with a store-backed session (express-session) through Passport's `req.logout()` when
  * present, else `req.session.destroy()`; with a cookie session by `req.session = null` and clearing `req.user`
  * (Passport 0.7's `req.logout()` needs `regenerate`, which cookie sessions lack). A failing index lookup is passed
- * to `next(err)`.
+ * to `next(err)`. Like the strategy, it makes the session store's `destroy()` also unbind the session from the index
+ * (so an instance that has seen no login yet still keeps the index to one binding per live session).
  *
  * @throws TypeError when `sessionIndex` is missing.
  */
@@ -45,6 +48,7 @@ export function createRevokeGuard(options: RevokeGuardOptions): RevokeGuardHandl
     const req = request as unknown as GuardedRequest
     const session = req.session
     if (typeof session !== 'object' || session === null) return next()
+    if (req.sessionStore !== undefined) unbindOnDestroy(req.sessionStore, sessionIndex)
     let tokenId: Promise<string | undefined> | string | undefined = stringOrUndefined(session[SESSION_TOKEN_ID_KEY])
     if (tokenId === undefined && bySessionId && typeof req.sessionID === 'string' && req.sessionID !== '') {
       tokenId = sessionIndex.tokenIdOf(req.sessionID)

@@ -24,6 +24,8 @@ export type RevokeErrorCode =
   | 'method_not_allowed'
   /** 403: the source address is not in `allowFrom`. */
   | 'forbidden'
+  /** 408: the body did not arrive within `bodyTimeout`. */
+  | 'request_timeout'
   /** 429: `rateLimit` exceeded; see `Retry-After`. */
   | 'rate_limited'
   /** 503: the session index or the session store failed; the provider may retry. */
@@ -69,9 +71,10 @@ export function extractId(req: IncomingMessage, body: string | object): Result<s
 
 /**
  * The body as UTF-8 text, or what an app-level body parser already made of it. An oversized body is drained up to
- * a limit (so that the client reads the 413), beyond which the connection is closed.
+ * a limit (so that the client reads the 413), beyond which the connection is closed. A body not complete within
+ * `timeoutMs` (`0`: no limit) gives `request_timeout`, and the connection is closed after the answer.
  */
-export function readBody(req: RevokeRequest, res?: ServerResponse): Promise<Result<string | object>> {
+export function readBody(req: RevokeRequest, res?: ServerResponse, timeoutMs = 0): Promise<Result<string | object>> {
   const parsed: unknown = req.body
   if (parsed !== undefined || req.readableEnded) {
     if (Number(req.headers['content-length']) > REVOKE_BODY_LIMIT) return Promise.resolve(error('body_too_large'))
@@ -84,7 +87,9 @@ export function readBody(req: RevokeRequest, res?: ServerResponse): Promise<Resu
   return new Promise((resolve) => {
     const chunks: Buffer[] = []
     let size = 0
+    let timer: NodeJS.Timeout | undefined
     const finish = (result: Result<string>) => {
+      clearTimeout(timer)
       req.removeListener('data', onData)
       req.removeListener('end', onEnd)
       req.removeListener('error', onAbort)
@@ -106,6 +111,12 @@ export function readBody(req: RevokeRequest, res?: ServerResponse): Promise<Resu
     // A client gone before the route started reading (during a slow middleware) emits nothing more.
     if (req.destroyed) return onAbort()
     if (Number(req.headers['content-length']) > REVOKE_BODY_LIMIT + DRAIN_LIMIT) return giveUp()
+    if (timeoutMs > 0) {
+      timer = setTimeout(() => {
+        res?.setHeader('Connection', 'close')
+        finish(error('request_timeout'))
+      }, timeoutMs)
+    }
     req.on('data', onData)
     req.on('end', onEnd)
     req.on('error', onAbort)

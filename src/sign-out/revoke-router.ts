@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { debuglog } from 'node:util'
-import { fixedWindow } from './rate-limit.js'
+import { perSourceWindow } from './rate-limit.js'
 import { extractId, readBody, type RevokeErrorCode, type RevokeRequest } from './revoke-request.js'
 import type { SessionIndex } from './session-index/types.js'
 import { createSourceFilter } from './source-filter.js'
@@ -28,9 +28,10 @@ export interface RevokeRouterOptions {
    * The app's own sign-out, for apps without server sessions: called with the revoked token id (lowercase; the
    * `info.tokenId` / `params.id` the app saw at sign-in) to deny-list its JWTs, delete its refresh tokens, and so on.
    * With a `sessionIndex` as well, it is called after the bound sessions are ended. When it throws or rejects, the
-   * route answers 503 and Freedom ID may call again, so it must be idempotent. Default: none.
+   * route answers 503 and Freedom ID may call again, so it must be idempotent. Without a `sessionIndex`, return
+   * `false` for a token id the app never issued, so that `rateLimit` counts the request. Default: none.
    */
-  onRevoke?: (tokenId: string) => void | Promise<void>
+  onRevoke?: (tokenId: string) => void | boolean | Promise<void | boolean>
   /**
    * The app's express-session store (`MemoryStore`, connect-redis `RedisStore` …): each session bound to the revoked
    * token id is destroyed through `destroy(sid, cb)`. Omit it with cookie sessions (`cookie-session`), which no server
@@ -44,11 +45,21 @@ export interface RevokeRouterOptions {
    */
   allowFrom?: string[]
   /**
-   * A fixed-window limit on POSTs, counted per process over all sources: at most `max` per `windowMs` milliseconds;
-   * beyond it 429 with `Retry-After` (seconds). Default: no limit.
+   * A fixed-window limit per source address (`req.ip`; IPv6 per /64), counted in each process, on requests that do
+   * not name a token id this app bound at sign-in (bad bodies, unknown ids, other methods): at most `max` per
+   * `windowMs` milliseconds, beyond it 429 with `Retry-After` (seconds). A revoke of a bound token id is never
+   * refused nor counted, so no caller can use up the provider's allowance. Default: no limit.
    */
   rateLimit?: { max: number; windowMs: number }
+  /**
+   * Milliseconds the route waits for the request body (after the headers); past it 408 and the connection is closed,
+   * instead of holding it until Node's `requestTimeout` (300 s). Default `5000`.
+   */
+  bodyTimeout?: number
 }
+
+/** Default of {@link RevokeRouterOptions.bodyTimeout}, in milliseconds. */
+export const REVOKE_BODY_TIMEOUT = 5000
 
 /**
  * The route Freedom ID calls when a user signs out of Freedom ID: `POST revoke_uri` with `{"id": TOKEN_ID}` (the
@@ -56,9 +67,11 @@ export interface RevokeRouterOptions {
  * ({@link https://docs.freedompay.kz/api-12108733 | Token exchange}).
  *
  * It reads a JSON body (also when `Content-Type` is missing or another type, since the provider's is undocumented) or
- * a form body, requires `id` to be a UUID, revokes it in the session index (which also remembers it for the guard),
- * destroys the bound sessions in `sessionStore`, calls `onRevoke` (apps without sessions), and answers 204 whether the id was known or not, on repeats too.
- * Bad bodies get 400, bodies over 4 KiB 413, other methods 405 with `Allow: POST`; a failing store or `onRevoke` 503 (logged with
+ * a form body, requires `id` to be a UUID, revokes it in the session index (which also remembers it for the guard,
+ * if the app bound it at sign-in; an unknown id costs one lookup and writes nothing), destroys the bound sessions in
+ * `sessionStore`, calls `onRevoke` (apps without sessions), and answers 204 whether the id was known or not, on
+ * repeats too. Bad bodies get 400, bodies over 4 KiB 413, a body slower than `bodyTimeout` 408, other methods 405
+ * with `Allow: POST`; a failing or timed-out index or store, or a failing `onRevoke`, 503 (logged with
  * `NODE_DEBUG=freedom-id`), never 500. Every answer has `Cache-Control: no-store`; the route sets no cookie, needs no
  * session or CSRF middleware, and should be mounted before them.
  *
@@ -86,7 +99,11 @@ export function createRevokeRouter(options: RevokeRouterOptions): RevokeHandler 
     throw new TypeError('"sessionStore" option must have a destroy(sid, callback) method')
   }
   const allowed = options.allowFrom === undefined ? undefined : createSourceFilter(options.allowFrom)
-  const limiter = options.rateLimit === undefined ? undefined : fixedWindow(options.rateLimit)
+  const limiter = options.rateLimit === undefined ? undefined : perSourceWindow(options.rateLimit)
+  const bodyTimeout = options.bodyTimeout ?? REVOKE_BODY_TIMEOUT
+  if (typeof bodyTimeout !== 'number' || !Number.isSafeInteger(bodyTimeout) || bodyTimeout <= 0) {
+    throw new TypeError('"bodyTimeout" option must be a positive integer number of milliseconds')
+  }
 
   return (request, res, next) => {
     const req = request as RevokeRequest
@@ -96,26 +113,40 @@ export function createRevokeRouter(options: RevokeRouterOptions): RevokeHandler 
 
   async function handle(req: RevokeRequest, res: ServerResponse): Promise<void> {
     res.setHeader('Cache-Control', 'no-store')
+    // Counts a request that names no bound token id; true when it was over the limit and got its 429.
+    const limited = (): boolean => {
+      const retryAfter = limiter?.hit(req.ip ?? req.socket.remoteAddress)
+      if (!retryAfter) return false
+      res.setHeader('Retry-After', String(retryAfter))
+      fail(res, 429, 'rate_limited')
+      return true
+    }
     try {
       if (allowed && !allowed(req.ip ?? req.socket.remoteAddress)) return fail(res, 403, 'forbidden')
       if (req.method !== 'POST') {
+        if (limited()) return
         res.setHeader('Allow', 'POST')
         return fail(res, 405, 'method_not_allowed')
       }
-      const retryAfter = limiter?.()
-      if (retryAfter) {
-        res.setHeader('Retry-After', String(retryAfter))
-        return fail(res, 429, 'rate_limited')
-      }
       const encoding = req.headers['content-encoding']
-      if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return fail(res, 415, 'unsupported_encoding')
-      const body = await readBody(req, res)
-      if (!body.ok) return fail(res, body.error === 'body_too_large' ? 413 : 400, body.error)
+      if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+        if (limited()) return
+        return fail(res, 415, 'unsupported_encoding')
+      }
+      const body = await readBody(req, res, bodyTimeout)
+      if (!body.ok) {
+        if (limited()) return
+        return fail(res, STATUS_OF[body.error] ?? 400, body.error)
+      }
       const id = extractId(req, body.value)
-      if (!id.ok) return fail(res, 400, id.error)
+      if (!id.ok) {
+        if (limited()) return
+        return fail(res, 400, id.error)
+      }
       const tokenId = id.value.toLowerCase()
-      if (sessionIndex) await revoke(sessionIndex, sessionStore, tokenId)
-      if (onRevoke) await onRevoke(tokenId)
+      let known = sessionIndex ? await revoke(sessionIndex, sessionStore, tokenId) : true
+      if (onRevoke && (await onRevoke(tokenId)) === false && !sessionIndex) known = false
+      if (!known && limited()) return
       res.statusCode = 204
       res.end()
     } catch (err) {
@@ -137,12 +168,16 @@ function atMountPoint(req: RevokeRequest): boolean {
   return path === '/' || path === ''
 }
 
-async function revoke(index: SessionIndex, store: SessionStoreLike | undefined, tokenId: string): Promise<void> {
+const STATUS_OF: Partial<Record<RevokeErrorCode, number>> = { body_too_large: 413, request_timeout: 408 }
+
+/** Revokes `tokenId` and destroys its sessions; false when the app never bound it (nothing was written). */
+async function revoke(index: SessionIndex, store: SessionStoreLike | undefined, tokenId: string): Promise<boolean> {
   const sessionIds = await index.revoke(tokenId)
-  if (store === undefined || sessionIds.length === 0) return
+  if (sessionIds === undefined) return false
+  if (store === undefined || sessionIds.length === 0) return true
   const results = await Promise.allSettled(sessionIds.map((sid) => destroy(store, sid)))
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ sid: sessionIds[i]!, reason: r.reason }] : []))
-  if (failed.length === 0) return
+  if (failed.length === 0) return true
   // Bound again so that the provider's retry finds them; the revoked mark already covers them for the guard.
   await Promise.allSettled(failed.map(({ sid }) => index.bind(tokenId, sid)))
   throw failed[0]!.reason

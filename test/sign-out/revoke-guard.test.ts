@@ -46,10 +46,13 @@ describe('createRevokeGuard', () => {
       app.use(REVOKE, createRevokeRouter({ sessionIndex }))
       app.use(cookieSession({ name: 'sess', keys: ['test key'] }))
       app.use(createRevokeGuard({ sessionIndex }))
-      app.get('/login/:token', (req, res) => {
+      app.get('/login/:token', async (req, res) => {
         const s = req.session as unknown as Bag
         s.user = 'alice'
-        if (req.params.token !== 'none') s[SESSION_TOKEN_ID_KEY] = req.params.token
+        if (req.params.token !== 'none') {
+          s[SESSION_TOKEN_ID_KEY] = req.params.token
+          await sessionIndex.bind(req.params.token, null) // as the strategy binds a cookie session
+        }
         res.end()
       })
       app.get('/me', (req, res) => {
@@ -120,7 +123,7 @@ describe('createRevokeGuard', () => {
         req.login({ id: 'alice' }, (err) => {
           if (err) return next(err)
           ;(req.session as unknown as Bag)[SESSION_TOKEN_ID_KEY] = req.params.token
-          res.end()
+          sessionIndex.bind(req.params.token, null).then(() => res.end(), next)
         })
       })
       app.get('/me', (req, res) => {
@@ -174,7 +177,7 @@ describe('createRevokeGuard', () => {
       const server = await listen(app)
       const has = (sid: string) =>
         new Promise<boolean>((resolve, reject) => store.get(sid, (err, s) => (err ? reject(err) : resolve(!!s))))
-      return { server, has }
+      return { server, has, sessionIndex }
     }
 
     test.each([
@@ -187,8 +190,9 @@ describe('createRevokeGuard', () => {
         { passport: false, bySessionId: true, storeToken: false },
       ],
     ])('a session written after its token id was revoked is logged out %s', async (_name, options) => {
-      const { server, has } = await storeApp(options)
+      const { server, has, sessionIndex } = await storeApp(options)
       const token = randomUUID()
+      await sessionIndex.bind(token, 'the-first-session-of-this-login')
       await request(server).post(REVOKE).send({ id: token }).expect(204)
       const agent = request.agent(server)
       const sid = (await agent.get(`/login/${token}`).expect(200)).body.sid as string
@@ -211,6 +215,7 @@ describe('createRevokeGuard', () => {
     const failing: SessionIndex = {
       ttl: 60,
       bind: async () => undefined,
+      unbind: async () => undefined,
       revoke: async () => [],
       isRevoked: () => Promise.reject(new Error('index down')),
       tokenIdOf: async () => undefined,

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
 import { createServer, request as httpRequest, type Server } from 'node:http'
 import { createRequire } from 'node:module'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo } from 'node:net'
 import { afterEach, describe, expect, test } from '@jest/globals'
 import express, { type Express } from 'express'
 import session from 'express-session'
@@ -139,6 +140,7 @@ describe('createRevokeRouter', () => {
     ['a JSON body with a charset', `{"id":"${TOKEN}"}`, { 'content-type': 'application/json; charset=utf-8' }],
   ])('%s revokes the id', async (_name, body, headers) => {
     const { server, sessionIndex } = await revokeServer()
+    await sessionIndex.bind(TOKEN, 'sid-a')
     const res = await rawPost(server, body, headers)
     expect(res.status).toBe(204)
     expect(await sessionIndex.isRevoked(TOKEN)).toBe(true)
@@ -149,9 +151,11 @@ describe('createRevokeRouter', () => {
       app.use(express.json())
       app.use(express.urlencoded())
     })
+    const other = randomUUID()
+    await sessionIndex.bind(TOKEN, 'sid-a')
+    await sessionIndex.bind(other, 'sid-b')
     await request(server).post(PATH).send({ id: TOKEN }).expect(204)
     expect(await sessionIndex.isRevoked(TOKEN)).toBe(true)
-    const other = randomUUID()
     await request(server).post(PATH).type('form').send(`id=${other}`).expect(204)
     expect(await sessionIndex.isRevoked(other)).toBe(true)
     const bad = await request(server).post(PATH).send({ id: 'nope' })
@@ -162,6 +166,7 @@ describe('createRevokeRouter', () => {
   describe('allowFrom', () => {
     test('a source outside the list answers 403 and revokes nothing', async () => {
       const { server, sessionIndex } = await revokeServer({ allowFrom: ['203.0.113.7'] })
+      await sessionIndex.bind(TOKEN, 'sid-a')
       const res = await request(server).post(PATH).send({ id: TOKEN })
       expect(res.status).toBe(403)
       expect(res.body).toEqual({ error: 'forbidden' })
@@ -181,23 +186,84 @@ describe('createRevokeRouter', () => {
     })
   })
 
-  test('beyond rateLimit.max POSTs per window it answers 429 with Retry-After', async () => {
-    const { server, sessionIndex } = await revokeServer({ rateLimit: { max: 2, windowMs: 60_000 } })
-    await request(server).post(PATH).send({ id: randomUUID() }).expect(204)
-    await request(server).post(PATH).send({ id: randomUUID() }).expect(204)
-    const res = await request(server).post(PATH).send({ id: TOKEN })
-    expect(res.status).toBe(429)
-    expect(res.body).toEqual({ error: 'rate_limited' })
-    expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1)
-    expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60)
+  describe('rateLimit', () => {
+    const trustLoopbackProxy = (app: Express) => app.set('trust proxy', 'loopback')
+    const from = (server: Server, ip: string) => request(server).post(PATH).set('X-Forwarded-For', ip)
+
+    test('beyond rateLimit.max junk POSTs of one source per window it answers 429 with Retry-After', async () => {
+      const { server } = await revokeServer({ rateLimit: { max: 2, windowMs: 60_000 } })
+      await request(server).post(PATH).send({ id: randomUUID() }).expect(204)
+      await request(server).post(PATH).send({ id: 'junk' }).expect(400)
+      const res = await request(server).post(PATH).send({ id: randomUUID() })
+      expect(res.status).toBe(429)
+      expect(res.body).toEqual({ error: 'rate_limited' })
+      expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1)
+      expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60)
+      expect((await request(server).get(PATH)).status).toBe(429)
+    })
+
+    test('sources count apart, and an IPv6 source per /64', async () => {
+      const { server } = await revokeServer({ rateLimit: { max: 1, windowMs: 60_000 } }, trustLoopbackProxy)
+      await from(server, '203.0.113.9').send({ id: randomUUID() }).expect(204)
+      await from(server, '203.0.113.9').send({ id: randomUUID() }).expect(429)
+      await from(server, '198.51.100.4').send({ id: randomUUID() }).expect(204)
+      await from(server, '2001:db8:1:2::1').send({ id: randomUUID() }).expect(204)
+      await from(server, '2001:db8:1:2:ffff::7').send({ id: randomUUID() }).expect(429)
+      await from(server, '2001:db8:1:3::1').send({ id: randomUUID() }).expect(204)
+    })
+
+    test("100 junk POSTs do not block the provider's revoke of a bound id, nor are bound revokes counted", async () => {
+      const { server, sessionIndex } = await revokeServer({ rateLimit: { max: 10, windowMs: 60_000 } })
+      await sessionIndex.bind(TOKEN, 'sid-a')
+      const junk = await Promise.all(Array.from({ length: 100 }, () => request(server).post(PATH).send({ id: randomUUID() })))
+      expect(junk.filter((r) => r.status === 429)).toHaveLength(90)
+      await request(server).post(PATH).send({ id: TOKEN }).expect(204)
+      expect(await sessionIndex.isRevoked(TOKEN)).toBe(true)
+      await request(server).post(PATH).send({ id: TOKEN }).expect(204)
+    })
+  })
+
+  test('a body slower than bodyTimeout answers 408 and the connection is closed', async () => {
+    const { server, sessionIndex } = await revokeServer({ bodyTimeout: 300 })
+    await sessionIndex.bind(TOKEN, 'sid-a')
+    const { port } = server.address() as AddressInfo
+    const socket = connect(port, '127.0.0.1')
+    const started = Date.now()
+    socket.write(`POST ${PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"id":`)
+    let reply = ''
+    socket.on('data', (d: Buffer) => (reply += d.toString()))
+    const closed = await Promise.race([
+      once(socket, 'close').then(() => true),
+      new Promise((resolve) => setTimeout(() => resolve(false), 3000)),
+    ])
+    socket.destroy()
+    expect(closed).toBe(true)
+    expect(Date.now() - started).toBeLessThan(2000)
+    expect(reply).toMatch(/^HTTP\/1.1 408 /)
+    expect(reply).toContain('"error":"request_timeout"')
     expect(await sessionIndex.isRevoked(TOKEN)).toBe(false)
   })
+
+  test('bodyTimeout defaults to 5 seconds, not Node\'s 300 s requestTimeout', async () => {
+    const { server } = await revokeServer()
+    const { port } = server.address() as AddressInfo
+    const socket = connect(port, '127.0.0.1')
+    socket.write(`POST ${PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50\r\n\r\n{`)
+    let reply = ''
+    socket.on('data', (d: Buffer) => (reply += d.toString()))
+    const started = Date.now()
+    await Promise.race([once(socket, 'close'), new Promise((resolve) => setTimeout(resolve, 8000))])
+    socket.destroy()
+    expect(reply).toMatch(/^HTTP\/1.1 408 /)
+    expect(Date.now() - started).toBeGreaterThan(4000)
+  }, 15_000)
 
   describe('store failures', () => {
     test('a failing session index answers 503', async () => {
       const failing: SessionIndex = {
         ttl: 60,
         bind: async () => undefined,
+        unbind: async () => undefined,
         revoke: async () => Promise.reject(new Error('ECONNREFUSED')),
         isRevoked: async () => false,
         tokenIdOf: async () => undefined,
@@ -313,6 +379,7 @@ describe('createRevokeRouter', () => {
     ['a bad CIDR prefix in allowFrom', { sessionIndex: new MemorySessionIndex(), allowFrom: ['10.0.0.0/33'] }],
     ['rateLimit.max 0', { sessionIndex: new MemorySessionIndex(), rateLimit: { max: 0, windowMs: 1000 } }],
     ['no rateLimit.windowMs', { sessionIndex: new MemorySessionIndex(), rateLimit: { max: 5 } }],
+    ['bodyTimeout 0', { sessionIndex: new MemorySessionIndex(), bodyTimeout: 0 }],
   ])('options with %s throw a TypeError', (_name, options) => {
     expect(() => createRevokeRouter(options as never)).toThrow(TypeError)
   })
