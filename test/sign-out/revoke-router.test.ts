@@ -412,6 +412,7 @@ describe('createRevokeRouter', () => {
     ])('on %s it answers as a route handler (app.post)', async (_name, framework) => {
       const sessionIndex = new MemorySessionIndex()
       const app = framework()
+      await sessionIndex.bind(TOKEN, 'sid-a')
       app.post(PATH, createRevokeRouter({ sessionIndex }))
       const server = await listen(app)
       await request(server).post(PATH).send({ id: TOKEN }).expect(204)
@@ -420,6 +421,7 @@ describe('createRevokeRouter', () => {
 
     test('it serves a bare node:http server, where there is no next()', async () => {
       const sessionIndex = new MemorySessionIndex()
+      await sessionIndex.bind(TOKEN, 'sid-a')
       const handler = createRevokeRouter({ sessionIndex })
       const server = createServer((req, res) => handler(req, res))
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
