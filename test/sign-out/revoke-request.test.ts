@@ -17,7 +17,7 @@ afterEach(() => servers.closeAll())
 /** A session index that records which ids reached it. */
 class RecordingIndex extends MemorySessionIndex {
   readonly revoked: string[] = []
-  override async revoke(tokenId: string): Promise<string[]> {
+  override async revoke(tokenId: string): Promise<string[] | undefined> {
     this.revoked.push(tokenId)
     return super.revoke(tokenId)
   }
