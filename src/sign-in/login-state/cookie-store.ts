@@ -87,10 +87,15 @@ function requestPath(req: IncomingMessage): string {
   return new URL(url, 'http://localhost').pathname
 }
 
-function appendSetCookie(res: ServerResponse, value: string): void {
-  const prev = res.getHeader('Set-Cookie')
-  const list = prev === undefined ? [] : Array.isArray(prev) ? prev : [String(prev)]
-  res.setHeader('Set-Cookie', [...list, value])
+/** Express's and Node's response (`getHeader`/`setHeader`), or a Fastify reply (`header()` appends `set-cookie`). */
+type ResponseLike = Pick<ServerResponse, 'getHeader' | 'setHeader'> | { header(name: string, value: string): unknown }
+
+function appendSetCookie(res: ResponseLike, value: string): void {
+  if ('setHeader' in res && typeof res.setHeader === 'function') {
+    const prev = res.getHeader('Set-Cookie')
+    const list = prev === undefined ? [] : Array.isArray(prev) ? prev : [String(prev)]
+    res.setHeader('Set-Cookie', [...list, value])
+  } else (res as { header(name: string, value: string): unknown }).header('set-cookie', value)
 }
 
 function isRecord(value: unknown, state: string | null): value is LoginRecord {
@@ -117,7 +122,8 @@ function isRecord(value: unknown, state: string | null): value is LoginRecord {
  * cleared whatever the outcome; one that is tampered with, from another browser, expired or encrypted under an
  * unknown secret finds nothing, so the login fails with `STATE_MISSING`.
  *
- * Needs the response: `req.res` (Express, NestJS on Express).
+ * Needs the response: `req.res` (Express, NestJS on Express; under `@fastify/passport`, the app sets
+ * `request.res = reply` in an `onRequest` hook, since Fastify's request holds no reference to its reply).
  *
  * @throws TypeError naming the option when `secret`, `secure`, `name` or `maxPending` is wrong.
  */
@@ -129,14 +135,23 @@ export function cookieLoginState(options: CookieLoginStateOptions): LoginStateSt
   const prefix = `${resolveName(options.name)}.`
   const maxPending = resolveMaxPending(options.maxPending)
 
-  const responseOf = (res: ServerResponse | undefined): ServerResponse => {
-    if (!res || typeof res.setHeader !== 'function' || typeof res.getHeader !== 'function') {
+  const responseOf = (req: IncomingMessage, res: ServerResponse | undefined): ResponseLike => {
+    const r = res as unknown as Record<string, unknown> | undefined
+    if (r && ((typeof r.setHeader === 'function' && typeof r.getHeader === 'function') || typeof r.header === 'function')) {
+      return r as unknown as ResponseLike
+    }
+    if ((req as unknown as { raw?: unknown }).raw !== undefined) {
       throw new Error(
-        'cookieLoginState needs the response to set its cookie, and req.res is missing: use Express or NestJS on ' +
-          'Express, or keep pending logins in the session (the default loginState).',
+        'cookieLoginState cannot set its cookie: @fastify/passport hands strategies the Fastify request, which holds no ' +
+          'reference to the reply. Expose it as request.res: fastify.decorateRequest(\'res\', null) and ' +
+          "fastify.addHook('onRequest', async (request, reply) => { request.res = reply }); or keep pending logins in " +
+          'the session (the default loginState) with @fastify/secure-session or @fastify/session.',
       )
     }
-    return res
+    throw new Error(
+      'cookieLoginState needs the response to set its cookie, and req.res is missing: use Express or NestJS on ' +
+        'Express, or keep pending logins in the session (the default loginState).',
+    )
   }
 
   const pendingCookies = (req: IncomingMessage): PendingCookie[] => {
@@ -160,7 +175,7 @@ export function cookieLoginState(options: CookieLoginStateOptions): LoginStateSt
     return found
   }
 
-  const clear = (res: ServerResponse, name: string, path: string, https: boolean) =>
+  const clear = (res: ResponseLike, name: string, path: string, https: boolean) =>
     appendSetCookie(res, serialize(name, '', { httpOnly: true, sameSite: 'lax', secure: https, path, maxAge: 0 }))
 
   const decrypt = async (value: string, state: string | null): Promise<LoginRecord | undefined> => {
@@ -182,7 +197,7 @@ export function cookieLoginState(options: CookieLoginStateOptions): LoginStateSt
 
   return {
     async put(req, res, record, putOptions) {
-      const response = responseOf(res)
+      const response = responseOf(req, res)
       const https = secure === 'auto' ? requestIsHttps(req) : secure
       const path = new URL(record.redirect_uri).pathname
       const value = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(record)))
@@ -209,7 +224,7 @@ export function cookieLoginState(options: CookieLoginStateOptions): LoginStateSt
     },
 
     async take(req, res, state) {
-      const response = responseOf(res)
+      const response = responseOf(req, res)
       const https = secure === 'auto' ? requestIsHttps(req) : secure
       const path = requestPath(req)
       const cookies = pendingCookies(req)
