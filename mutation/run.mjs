@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 /**
- * `npm run mutate [-- MODULE ...] [--concurrency N]`: runs Stryker once per module of mutation/modules.mjs (all of
- * them by default), each against its own test files, then prints each module's score and its surviving mutants and
- * writes them to reports/mutation/summary.md. Exits 1 when a module scores below 90%.
+ * `npm run mutate [-- MODULE ...] [--concurrency N] [--force]`: runs Stryker once per module of
+ * mutation/modules.mjs (all of them by default), each against its own test files, then prints each module's score and
+ * its surviving mutants and writes them to reports/mutation/summary.md. Exits 1 when a module scores below 90%.
+ * Runs are incremental: a module's previous results (reports/mutation/NAME.incremental.json) are reused for the
+ * mutants whose code and covering tests did not change, so a re-run after adding a test is quick. `--force` runs
+ * every mutant again.
  *
  * Stryker 10 needs Node 22 or later; on an older Node this script runs itself again under Node 22 through npx.
  */
@@ -28,9 +31,11 @@ if (major < 22) {
 
 const args = process.argv.slice(2)
 let concurrency = process.env.MUTATE_CONCURRENCY ?? '2'
+let force = false
 const names = []
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--concurrency') concurrency = args[++i]
+  else if (args[i] === '--force') force = true
   else names.push(args[i])
 }
 const unknown = names.filter((n) => !Object.hasOwn(MODULES, n))
@@ -50,7 +55,15 @@ for (const name of chosen) {
   rmSync(join(REPORTS, `${name}.json`), { force: true })
   const run = spawnSync(
     process.execPath,
-    [join(ROOT, 'node_modules/@stryker-mutator/core/bin/stryker.js'), 'run', 'mutation/stryker.config.mjs'],
+    [
+      join(ROOT, 'node_modules/@stryker-mutator/core/bin/stryker.js'),
+      'run',
+      'mutation/stryker.config.mjs',
+      '--incremental',
+      '--incrementalFile',
+      `reports/mutation/${name}.incremental.json`,
+      ...(force ? ['--force'] : []),
+    ],
     { cwd: ROOT, stdio: 'inherit', env: { ...process.env, MUTATE_MODULE: name, MUTATE_CONCURRENCY: concurrency } },
   )
   const minutes = ((Date.now() - started) / 60_000).toFixed(1)

@@ -89,6 +89,32 @@ describe('revoke request size', () => {
     expect(sessionIndex.revoked).toEqual([TOKEN])
   })
 
+  test.each([
+    ['chunked', { 'transfer-encoding': 'chunked' }, 4097],
+    ['with Content-Length', {}, 4097],
+    ['declaring exactly 4 KiB + 64 KiB', {}, 4096 + 65536],
+  ])('a body over 4 KiB but within the drained 64 KiB (%s) is read to its end: 413 on a connection kept open', async (_name, headers, size) => {
+    const { server } = await revokeServer()
+    const res = await rawPost(server, bodyOfSize(size), { 'content-type': 'application/json', ...headers })
+    expect({ status: res.status, connection: res.headers.connection }).toEqual({ status: 413, connection: 'keep-alive' })
+  })
+
+  test('a body declaring one byte more than 4 KiB + 64 KiB answers 413 at once and closes the connection', async () => {
+    const { port } = await revokeServer()
+    const reply = await new Promise<{ status: number; connection: unknown }>((resolve, reject) => {
+      const headers = { 'content-type': 'application/json', 'content-length': String(4096 + 65536 + 1) }
+      const req = httpRequest({ host: '127.0.0.1', port, path: PATH, method: 'POST', headers }, (res) => {
+        res.resume()
+        resolve({ status: res.statusCode ?? 0, connection: res.headers.connection })
+        req.destroy()
+      })
+      req.on('error', () => undefined)
+      req.write('{"id":"')
+      setTimeout(() => reject(new Error('no answer before the body was sent')), 3000).unref()
+    })
+    expect(reply).toEqual({ status: 413, connection: 'close' })
+  })
+
   test('a chunked body that never ends is cut off: 413 and the connection closed while the client is still sending', async () => {
     const { port, responses } = await revokeServer()
     const reply = await new Promise<{ status: number; connection: unknown }>((resolve, reject) => {
@@ -103,7 +129,7 @@ describe('revoke request size', () => {
       setTimeout(() => {
         req.destroy()
         reject(new Error('no answer while the body was still being sent'))
-      }, 3000)
+      }, 3000).unref()
     })
     expect(reply).toEqual({ status: 413, connection: 'close' })
     expect(responses[0]?.writableEnded).toBe(true)
