@@ -1,4 +1,5 @@
 import { Router } from 'express'
+import { isRegisteredOrigin } from './authorize-params.js'
 import { validationReply } from './errors.js'
 import { logout } from './logout.js'
 import { sendHomePage } from './pages.js'
@@ -50,6 +51,15 @@ export function createAdminRouter(state: EmulatorState): Router {
     const tokenID = fields.optional('token_id')
     const returnTo = fields.optionalURL('return_to')
     if (!fields.failed && sub === undefined && tokenID === undefined) fields.fail('sub', 'The Sub field is required.')
+    // return_to is no open redirect: only the origins of the token's client (any client's for a sub) or the emulator's.
+    if (!fields.failed && returnTo !== undefined) {
+      const client = tokenID === undefined ? undefined : state.findClient(state.tokens.get(tokenID)?.clientID)
+      const clients = client ? [client] : state.clients
+      const own = new URL(returnTo).origin === new URL(state.issuer).origin
+      if (!own && !clients.some((c) => isRegisteredOrigin(c, returnTo))) {
+        fields.fail('return_to', "The Return To must be on an origin of the client's registered redirect URIs.")
+      }
+    }
     if (fields.failed) {
       const reply = validationReply(fields.errors)
       res.status(reply.status).json(reply.body)

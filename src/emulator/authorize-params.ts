@@ -23,6 +23,17 @@ export function isAllowedOIDCRedirect(client: EmulatorClient, uri: string, exact
 }
 
 /**
+ * True when `uri` is on one of `client`'s registered origins (those of its `redirectURIs`), or on a loopback origin
+ * when it registered none: where the emulator may send a browser back after its own sign-out page.
+ */
+export function isRegisteredOrigin(client: EmulatorClient, uri: string): boolean {
+  if (!isHttpURL(uri)) return false
+  if (!client.redirectURIs) return isLoopbackRedirect(uri, false)
+  const origin = new URL(uri).origin
+  return client.redirectURIs.some((r) => isHttpURL(r) && new URL(r).origin === origin)
+}
+
+/**
  * True when the OAuth2 flow may redirect to `uri`. Lenient: its query aside, a registered URI, or any http(s) URL.
  * With `exact` (the `exactRedirectURI` rule): a registered URI character for character, or a loopback URL without a
  * query when none are registered.

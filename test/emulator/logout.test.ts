@@ -124,6 +124,33 @@ describe('POST /__emulator/logout', () => {
     expect(home.headers.location).toBe('/')
   })
 
+  it('refuses a return_to off the registered origins, so the form is no open redirect', async () => {
+    const emulator = createEmulator({ autoLogin: aigerim.sub })
+    const tokens = await oidcTokens(emulator, {}, { revoke_uri: `${partnerURL}/revoke` })
+    const evil = await request(emulator.app)
+      .post('/__emulator/logout')
+      .type('form')
+      .send({ sub: aigerim.sub, return_to: 'https://evil.example/phish' })
+      .expect(422)
+    expect(evil.body.error.errors).toHaveProperty('return_to')
+    expect(received).toHaveLength(0)
+    await request(emulator.app)
+      .post('/__emulator/logout')
+      .type('form')
+      .send({ token_id: tokens.id, return_to: `${emulator.issuer}/` })
+      .expect(303)
+  })
+
+  it("allows only the origins of a client's registered redirect URIs when it has some", async () => {
+    const client = { clientID: 'partner', clientSecret: 'partner-secret', redirectURIs: ['https://app.example/cb'] }
+    const emulator = createEmulator({ autoLogin: aigerim.sub, clients: [client] })
+    const send = (return_to: string) =>
+      request(emulator.app).post('/__emulator/logout').type('form').send({ sub: aigerim.sub, return_to })
+    expect((await send('https://app.example/signed-out')).status).toBe(303)
+    expect((await send('http://127.0.0.1:3000/')).status).toBe(422)
+    expect((await send('https://app.example.evil.example/')).status).toBe(422)
+  })
+
   it.each([
     ['no sub and no token_id', {}],
     ['a numeric sub', { sub: 1 }],

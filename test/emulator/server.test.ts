@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals'
+import { describe, expect, it, jest } from '@jest/globals'
 import { Agent, request } from 'undici'
 import { createEmulator, DEFAULT_USERS, DEMO_CLIENT, startEmulator } from '../../src/emulator/index.js'
 import { withEmulator } from '../helpers/emulator.js'
@@ -14,6 +14,23 @@ async function codeFrom(url: string): Promise<string> {
 }
 
 describe('startEmulator', () => {
+  it.each([
+    ['0.0.0.0', true],
+    ['127.0.0.1', false],
+    ['localhost', false],
+  ])('on host %s warns that it is reachable from other machines: %s', async (host, warns) => {
+    const spy = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+    try {
+      const running = await startEmulator({ host })
+      await running.close()
+      const ours = spy.mock.calls.filter((c) => (c[1] as { code?: string } | undefined)?.code === 'FREEDOM_ID_EMULATOR_EXPOSED')
+      expect(ours).toHaveLength(warns ? 1 : 0)
+      if (warns) expect(String(ours[0]![0])).toContain('0.0.0.0')
+    } finally {
+      spy.mockRestore()
+    }
+  })
+
   it('listens on 127.0.0.1 on a free port and uses its own URL as the issuer', async () => {
     const { url, issuer } = emulator()
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
