@@ -72,6 +72,8 @@ export function createApp(config: AppConfig, stores: AppStores = createMemorySto
       scope: config.scope,
       ...(config.issuer !== undefined && { issuer: config.issuer }),
       ...(config.revokeURL !== undefined && { revokeURL: config.revokeURL, sessionIndex: stores.sessionIndex }),
+      // The strict emulator compares redirect_uri exactly, so the OAuth2 state cannot ride in its query.
+      ...(config.emulatorStrict && config.protocol === 'oauth2' && { stateInRedirectURI: false }),
     },
     (_accessToken: string, _refreshToken: string, params: FreedomIdParams, profile: FreedomIdProfile, done: VerifyCallback) =>
       done(null, toAppUser(params, profile, requested)),

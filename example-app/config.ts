@@ -49,6 +49,11 @@ export interface AppConfig {
   host?: string
   /** Emulator mode: sign this user (a `sub`, or `true` for the first test user) in without the consent page. */
   emulatorAutoLogin?: string | true
+  /**
+   * Emulator mode: run the emulator's strict preset (`EMULATOR_STRICT=1`): no discovery or JWKS, exact `redirect_uri`,
+   * errors under HTTP 200 … where Freedom ID's docs are silent. Default `false`.
+   */
+  emulatorStrict?: boolean
   /** Where server-side errors are logged (never secrets). Default `console.error`. */
   log?: (line: string) => void
 }
@@ -133,6 +138,14 @@ function redisURL(env: Env): string | undefined {
   return raw
 }
 
+/** A yes/no variable: `1`/`true` or `0`/`false`; unset is `false`. */
+function flag(env: Env, name: string): boolean {
+  const raw = value(env, name)
+  if (raw === undefined || raw === '0' || raw === 'false') return false
+  if (raw === '1' || raw === 'true') return true
+  throw new ConfigError(name, `${name} must be 1 (or true) or 0 (or false), got "${raw}".`)
+}
+
 function randomSecret(): string {
   return randomBytes(32).toString('hex')
 }
@@ -165,6 +178,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       }
     }
     const autoLogin = value(env, 'EMULATOR_AUTO_LOGIN')
+    const strict = flag(env, 'EMULATOR_STRICT')
     return {
       mode: 'emulator',
       clientID: DEMO_CLIENT.clientID,
@@ -174,7 +188,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ...shared,
       host: host ?? '127.0.0.1',
       ...(autoLogin !== undefined && autoLogin !== 'false' && { emulatorAutoLogin: autoLogin === 'true' || autoLogin === '1' ? true : autoLogin }),
+      ...(strict && { emulatorStrict: true }),
     }
+  }
+  if (value(env, 'EMULATOR_STRICT') !== undefined) {
+    throw new ConfigError('EMULATOR_STRICT', 'EMULATOR_STRICT applies to the emulator only: unset it, or unset FREEDOM_ID_CLIENT_ID to use the emulator.')
   }
   const why = 'when FREEDOM_ID_CLIENT_ID is set'
   const clientSecret = required(env, 'FREEDOM_ID_CLIENT_SECRET', why)

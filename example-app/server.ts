@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { DEFAULT_USERS, DEMO_CLIENT, startEmulator, type RunningEmulator } from '../src/emulator/index.js'
 import { DEFAULT_ISSUER } from '../src/index.js'
 import { createApp } from './app.js'
-import { ConfigError, loadConfig, REVOKE_PATH, type AppConfig } from './config.js'
+import { CALLBACK_PATH, ConfigError, loadConfig, REVOKE_PATH, type AppConfig } from './config.js'
 import { createStores, type AppStores } from './stores.js'
 
 const SHUTDOWN_GRACE_MS = 5_000
@@ -44,6 +44,7 @@ async function startProvider(config: AppConfig): Promise<RunningEmulator | undef
     ...(config.host !== undefined && { host: config.host }),
     autoLogin,
     clients: [{ ...DEMO_CLIENT, name: 'Freedom ID example app' }],
+    ...(config.emulatorStrict && { strict: true }),
   })
 }
 
@@ -69,20 +70,21 @@ async function main(): Promise<void> {
   const server = createServer()
   const port = await listen(server, config.port, config.host)
   const urls = appURLs(config.host, port)
+  const origins = [...new Set([urls.browser, urls.local])]
+  // Strict: register the callback URLs exactly, as Freedom ID support registers the one a partner emails them.
+  if (emulator && config.emulatorStrict) emulator.clients[0]!.redirectURIs = origins.map((origin) => `${origin}${CALLBACK_PATH}`)
   const app = createApp(
     {
       ...config,
-      ...(emulator && {
-        issuer: emulator.url,
-        revokeURL: `${urls.local}${REVOKE_PATH}`,
-        origins: [...new Set([urls.browser, urls.local])],
-      }),
+      ...(emulator && { issuer: emulator.url, revokeURL: `${urls.local}${REVOKE_PATH}`, origins }),
     },
     stores,
   )
   server.on('request', app)
 
-  const provider = emulator ? `Emulator: ${emulator.url}` : `Freedom ID: ${config.issuer ?? DEFAULT_ISSUER}`
+  const provider = emulator
+    ? `Emulator: ${emulator.url}${config.emulatorStrict ? ' (strict)' : ''}`
+    : `Freedom ID: ${config.issuer ?? DEFAULT_ISSUER}`
   console.log(`App: ${urls.browser}  ${provider}`)
   if (emulator && config.emulatorAutoLogin === undefined) {
     console.log('Open the app, click "Sign in with Freedom ID" and pick a test user on the emulator\'s page.')

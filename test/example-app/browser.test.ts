@@ -118,3 +118,57 @@ describeWithChromium('the example app in a real browser', () => {
     }
   })
 })
+
+describeWithChromium('the example app in a real browser on the strict emulator (EMULATOR_STRICT=1)', () => {
+  let browser: Browser
+  const servers: SpawnedServer[] = []
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true })
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    })
+  })
+  afterAll(async () => {
+    await browser?.close()
+    for (const server of servers) server.kill('SIGTERM')
+    await Promise.all(servers.map((s) => s.exited))
+  })
+
+  async function strictServer(env: Record<string, string> = {}): Promise<{ app: string; emulator: string; output: () => string }> {
+    const server = spawnServer({ PORT: '0', EMULATOR_PORT: '0', EMULATOR_STRICT: '1', ...env })
+    servers.push(server)
+    return { ...(await printedURLs(server)), output: server.output }
+  }
+
+  it.each([
+    ['oidc', '/openid?'],
+    ['oauth2', '/login?'],
+  ])('%s: signs in on the emulator page, shows the profile, and signing out of Freedom ID ends the app session', async (protocol, path) => {
+    const urls = await strictServer({ FREEDOM_ID_PROTOCOL: protocol })
+    expect(urls.output()).toMatch(/Emulator: http:\/\/\S+ \(strict\)/)
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    const shot = (name: string) => page.screenshot({ path: join(SHOTS, `strict-${protocol}-${name}.png`), fullPage: true })
+    try {
+      await page.goto(urls.app)
+      await page.getByRole('link', { name: 'Sign in with Freedom ID' }).click()
+      await page.waitForURL((url) => url.href.startsWith(`${urls.emulator}${path}`))
+      await shot('1-emulator-pick-a-user')
+      await page.getByRole('button', { name: 'Continue as Aigerim Bekova' }).click()
+      await page.waitForURL(`${urls.app}/profile`)
+      await shot('2-profile')
+      expect(await page.locator('h1').textContent()).toBe('Aigerim Bekova')
+
+      await page.getByRole('button', { name: 'Sign out of Freedom ID' }).click()
+      await page.waitForURL(`${urls.app}/?signedOut=freedom-id`)
+      expect(await page.getByRole('status').textContent()).toContain('You signed out of Freedom ID')
+      await page.goto(`${urls.app}/profile`)
+      expect(page.url()).toBe(`${urls.app}/`)
+    } finally {
+      await context.close()
+    }
+  })
+})

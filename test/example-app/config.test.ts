@@ -71,6 +71,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ EMULATOR_AUTO_LOGIN: 'false' }).emulatorAutoLogin).toBeUndefined()
   })
 
+  it('reads EMULATOR_STRICT as 1/true or 0/false, and refuses anything else or a real-mode use', () => {
+    expect(loadConfig({ EMULATOR_STRICT: '1' }).emulatorStrict).toBe(true)
+    expect(loadConfig({ EMULATOR_STRICT: 'true' }).emulatorStrict).toBe(true)
+    expect(loadConfig({ EMULATOR_STRICT: '0' }).emulatorStrict).toBeUndefined()
+    expect(loadConfig({}).emulatorStrict).toBeUndefined()
+    expect(configError({ EMULATOR_STRICT: 'yes' }).variable).toBe('EMULATOR_STRICT')
+    expect(configError({ ...REAL, EMULATOR_STRICT: '1' }).variable).toBe('EMULATOR_STRICT')
+  })
+
   test.each(['FREEDOM_ID_CLIENT_SECRET', 'FREEDOM_ID_CALLBACK_URL', 'SESSION_SECRET'])(
     'names %s when it is missing outside emulator mode',
     (name) => {
