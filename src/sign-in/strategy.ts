@@ -1,7 +1,7 @@
 import type { Request } from 'express'
 import type { ServerResponse } from 'node:http'
 import { debuglog } from 'node:util'
-import OAuth2Strategy from 'passport-oauth2'
+import OAuth2StrategyImpl from 'passport-oauth2'
 import { FreedomIdError, isFreedomIdError } from '../errors.js'
 import { HttpClient } from '../provider/http-client.js'
 import { KeySource } from '../provider/jwks.js'
@@ -11,7 +11,15 @@ import { resolveCallbackURL } from './callback-url.js'
 import { buildOidcAuthorizationURL, completeOidcLogin, type CompletedLogin } from './oidc-flow.js'
 import { parseScope, resolveOptions, type FreedomIdStrategyOptions, type ResolvedOptions } from './options.js'
 import { bindSessionOnLogIn } from '../sign-out/session-binding.js'
-import { invokeVerify, verifyArity, type FreedomIdVerify } from './verify-callback.js'
+import {
+  invokeVerify,
+  verifyArity,
+  type FreedomIdVerify,
+  type VerifyFunction,
+  type VerifyFunctionWithParams,
+  type VerifyFunctionWithRequest,
+  type VerifyFunctionWithRequestAndParams,
+} from './verify-callback.js'
 
 const debug = debuglog('freedom-id')
 
@@ -38,6 +46,42 @@ function single(value: unknown): string | undefined {
 }
 
 /**
+ * What the strategy inherits from passport-oauth2's `OAuth2Strategy`, and the actions Passport gives it per request.
+ * Declared here rather than taken from `@types/passport-oauth2`, so that the published types need no package the
+ * user does not install.
+ */
+interface OAuth2StrategyBase {
+  name: string
+  authenticate(req: Request, options?: object): void
+  authorizationParams(options: object): object
+  tokenParams(options: object): object
+  userProfile(accessToken: string, done: (err?: unknown, profile?: unknown) => void): void
+  success(user: unknown, info?: unknown): void
+  fail(challenge?: unknown, status?: number): void
+  redirect(url: string, status?: number): void
+  error(err: unknown): void
+  pass(): void
+}
+
+interface OAuth2StrategyBaseOptions {
+  authorizationURL: string
+  tokenURL: string
+  clientID: string
+  clientSecret: string
+  callbackURL: string
+}
+
+const OAuth2Strategy = OAuth2StrategyImpl as unknown as new (
+  options: OAuth2StrategyBaseOptions,
+  verify: (...args: never[]) => unknown,
+) => OAuth2StrategyBase
+
+/** `passReqToCallback` absent or `false`: the verify forms without `req`. */
+type WithoutRequest = FreedomIdStrategyOptions & { passReqToCallback?: false }
+/** `passReqToCallback: true`: the verify forms with `req` first. */
+type WithRequest = FreedomIdStrategyOptions & { passReqToCallback: true }
+
+/**
  * Passport strategy for Freedom ID. Name: `'freedom-id'`.
  *
  * A request without `code` (OIDC) or `authorization_code` (OAuth2) starts a login; the callback finishes it. Failed
@@ -52,6 +96,16 @@ export class FreedomIdStrategy extends OAuth2Strategy {
   /** @internal The parameter count that picks the verify form (see {@link verifyArity}). */
   readonly _verifyArity: number
 
+  /** `(accessToken, refreshToken, profile, done)`. */
+  constructor(options: WithoutRequest, verify: VerifyFunction)
+  /** `(accessToken, refreshToken, params, profile, done)`: chosen at run time by its 5 parameters. */
+  constructor(options: WithoutRequest, verify: VerifyFunctionWithParams)
+  /** `(req, accessToken, refreshToken, profile, done)` with `passReqToCallback: true`. */
+  constructor(options: WithRequest, verify: VerifyFunctionWithRequest)
+  /** `(req, accessToken, refreshToken, params, profile, done)` with `passReqToCallback: true`: 6 parameters. */
+  constructor(options: WithRequest, verify: VerifyFunctionWithRequestAndParams)
+  /** Any form, for options whose `passReqToCallback` is only known as a `boolean`. */
+  constructor(options: FreedomIdStrategyOptions, verify: FreedomIdVerify)
   constructor(options: FreedomIdStrategyOptions, verify: FreedomIdVerify) {
     if (typeof verify !== 'function') throw new TypeError('FreedomIdStrategy requires a verify callback')
     const resolved = resolveOptions(options)
@@ -64,7 +118,7 @@ export class FreedomIdStrategy extends OAuth2Strategy {
         clientSecret: resolved.clientSecret,
         callbackURL: resolved.callbackURL,
       },
-      verify as OAuth2Strategy.VerifyFunction,
+      verify as (...args: never[]) => unknown,
     )
     this._options = resolved
     this._verifyFn = verify
