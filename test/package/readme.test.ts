@@ -100,6 +100,7 @@ describe('the README', () => {
           NODE_OPTIONS: '',
           PORT: String(port),
           FREEDOM_ID_ISSUER: emulator.url,
+          FREEDOM_ID_CALLBACK_URL: `http://localhost:${port}/auth/freedom-id/callback`,
           FREEDOM_ID_CLIENT_ID: DEMO_CLIENT.clientID,
           FREEDOM_ID_CLIENT_SECRET: DEMO_CLIENT.clientSecret,
           SESSION_SECRET: 'readme quick start test',
