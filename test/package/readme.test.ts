@@ -24,6 +24,7 @@ declare const clientSecret: string
 declare const accessToken: string
 declare const refreshToken: string
 declare const signal: AbortSignal
+declare const denyList: Set<string>
 declare const FreedomIdStrategy: typeof import('passport-freedom-id').FreedomIdStrategy
 declare const RedisSessionIndex: typeof import('passport-freedom-id').RedisSessionIndex
 `
