@@ -45,9 +45,18 @@ export async function typeCheck(dir: string): Promise<{ code: number; output: st
   }
 }
 
-/** The fenced code blocks of a Markdown file with the given info string, each with the heading it stands under. */
-export function codeBlocks(markdown: string, lang: string): Array<{ heading: string; line: number; code: string }> {
-  const blocks: Array<{ heading: string; line: number; code: string }> = []
+/** A fenced code block: the heading it stands under, its first line's number, and whether it is a fragment. */
+export interface CodeBlock {
+  heading: string
+  line: number
+  code: string
+  /** Preceded by `<!-- fragment: … -->`: an excerpt of a larger file that is tested where the comment says. */
+  fragment: boolean
+}
+
+/** The fenced code blocks of a Markdown file with the given info string. */
+export function codeBlocks(markdown: string, lang: string): CodeBlock[] {
+  const blocks: CodeBlock[] = []
   const lines = markdown.split('\n')
   let heading = ''
   for (let i = 0; i < lines.length; i++) {
@@ -57,7 +66,8 @@ export function codeBlocks(markdown: string, lang: string): Array<{ heading: str
     const start = i + 1
     let end = start
     while (end < lines.length && lines[end]!.trim() !== '```') end++
-    blocks.push({ heading, line: start + 1, code: lines.slice(start, end).join('\n') + '\n' })
+    const fragment = /^<!-- fragment\b/.test(lines[i - 1] ?? '')
+    blocks.push({ heading, line: start + 1, code: lines.slice(start, end).join('\n') + '\n', fragment })
     i = end
   }
   return blocks

@@ -54,13 +54,13 @@ describe('the README', () => {
     const files: Record<string, string> = { 'context.d.ts': CONTEXT, 'tsconfig.json': JSON.stringify(TSCONFIG, null, 2) }
     blocks.forEach((block, i) => {
       // `export {}` keeps each block a module, so that two blocks' top-level names never collide.
-      files[fileOf(i)] = `${block.code}\nexport {}\n`
+      if (!block.fragment) files[fileOf(i)] = `${block.code}\nexport {}\n`
     })
     writeFiles(dir, files)
   }, 120_000)
 
   test('has TypeScript blocks for the quick start, verify forms, revoke wiring, refresher, API client, errors and emulator', () => {
-    const headings = blocks.map((b) => b.heading)
+    const headings = blocks.filter((b) => !b.fragment).map((b) => b.heading)
     for (const heading of [
       'Quick start',
       'The verify callback',
@@ -72,6 +72,11 @@ describe('the README', () => {
     ]) {
       expect(headings).toContain(heading)
     }
+  })
+
+  test('only excerpts of apps tested elsewhere are marked as fragments', () => {
+    const fragments = blocks.filter((b) => b.fragment)
+    expect(fragments.map((b) => b.heading)).toEqual(fragments.map(() => 'NestJS, Fastify'))
   })
 
   test('every TypeScript block type-checks as a consumer would: strict, skipLibCheck false, nodenext', async () => {
