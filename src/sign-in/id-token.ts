@@ -37,6 +37,11 @@ export interface VerifyIdTokenOptions {
   algorithms: string[]
   /** Seconds of clock skew allowed on `exp`, `iat`, `nbf` and `auth_time`. */
   clockTolerance: number
+  /**
+   * Audiences besides `clientID` the token's `aud` may name; any other fails the `aud` check (OpenID Connect Core
+   * §3.1.3.7 step 3). Default `[]`.
+   */
+  trustedAudiences?: string[]
   /** The nonce sent with this login's authorization request; the token's `nonce` must equal it. */
   nonce: string
   /**
@@ -90,6 +95,9 @@ export async function verifyIdToken(idToken: string, options: VerifyIdTokenOptio
 
 function checkOptions(options: VerifyIdTokenOptions): void {
   if (!Array.isArray(options.algorithms)) throw new TypeError('"algorithms" option must be an array of strings')
+  if (options.trustedAudiences !== undefined && !Array.isArray(options.trustedAudiences)) {
+    throw new TypeError('"trustedAudiences" option must be an array of strings')
+  }
   if (!Number.isFinite(options.clockTolerance) || options.clockTolerance < 0) {
     throw new TypeError('"clockTolerance" option must be a non-negative number of seconds')
   }
@@ -101,7 +109,8 @@ function checkOptions(options: VerifyIdTokenOptions): void {
   }
 }
 
-function readHeader(idToken: unknown): ProtectedHeaderParameters {
+/** @internal */
+export function readHeader(idToken: unknown): ProtectedHeaderParameters {
   const notJWS = 'The id_token is not a signed JWT in compact serialization (three base64url parts).'
   if (typeof idToken !== 'string' || idToken.split('.').length !== 3) throw invalid('format', notJWS)
   try {
@@ -111,7 +120,8 @@ function readHeader(idToken: unknown): ProtectedHeaderParameters {
   }
 }
 
-function checkAlgorithm(alg: unknown, allowed: string[]): string {
+/** @internal */
+export function checkAlgorithm(alg: unknown, allowed: string[]): string {
   if (typeof alg !== 'string' || alg === '') throw invalid('alg', 'The id_token header has no "alg".')
   if (alg.toLowerCase() === 'none') {
     throw invalid('alg', 'The id_token is unsigned ("alg": "none"), which is never accepted.')
@@ -128,15 +138,16 @@ function checkAlgorithm(alg: unknown, allowed: string[]): string {
   return alg
 }
 
-async function verifyWithSecret(idToken: string, secret: string, options: JWTVerifyOptions): Promise<JWTPayload> {
+/** @internal */
+export async function verifyWithSecret(idToken: string, secret: string, options: JWTVerifyOptions): Promise<JWTPayload> {
   if (typeof secret !== 'string' || secret === '') {
     throw invalid('signature', 'The id_token is HMAC-signed but no "clientSecret" is configured to verify it.')
   }
   return (await jwtVerify(idToken, new TextEncoder().encode(secret), options)).payload
 }
 
-/** jose leaves several keys matching a kid-less header to the caller: each is tried in turn. */
-async function verifyWithKeySet(idToken: string, keys: KeySource, options: JWTVerifyOptions): Promise<JWTPayload> {
+/** jose leaves several keys matching a kid-less header to the caller: each is tried in turn. @internal */
+export async function verifyWithKeySet(idToken: string, keys: KeySource, options: JWTVerifyOptions): Promise<JWTPayload> {
   try {
     return (await jwtVerify(idToken, keys.getKey, options)).payload
   } catch (err) {
@@ -158,9 +169,10 @@ function toIdTokenError(err: unknown, options: VerifyIdTokenOptions): FreedomIdE
     return invalid('alg', 'The id_token "alg" cannot be used with its key source. Check "idTokenSigningAlgs".', err)
   }
   if (err instanceof errors.JWKSNoMatchingKey) {
+    const refetched = (err as { refetched?: boolean }).refetched === true
     return invalid(
       'kid',
-      'No key of the provider\'s JSON Web Key Set matches the id_token header, even after refetching it. ' +
+      `No key of the provider's JSON Web Key Set matches the id_token header${refetched ? ', in a copy fetched after the token arrived' : ''}. ` +
         'Check that "jwksURI" (or discovery) serves the keys of this issuer.',
     )
   }
@@ -205,7 +217,16 @@ function checkClaims(payload: JWTPayload, options: VerifyIdTokenOptions): void {
   if (typeof payload.sub !== 'string' || payload.sub === '') {
     throw invalid('sub', 'The id_token "sub" is not a non-empty string.')
   }
-  const severalAudiences = Array.isArray(payload.aud) && payload.aud.length > 1
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
+  const trusted = options.trustedAudiences ?? []
+  if (audiences.some((aud) => aud !== options.clientID && !trusted.includes(aud as string))) {
+    throw invalid(
+      'aud',
+      'The id_token is also meant for an audience this app does not trust (OpenID Connect Core §3.1.3.7 step 3). ' +
+        'If the provider adds it on purpose, list it in the "trustedAudiences" option.',
+    )
+  }
+  const severalAudiences = audiences.length > 1
   if ((payload.azp !== undefined || severalAudiences) && payload.azp !== options.clientID) {
     throw invalid(
       'azp',

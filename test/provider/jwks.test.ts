@@ -176,38 +176,58 @@ describe('KeySource fetching', () => {
 })
 
 describe('KeySource key rotation', () => {
-  it('an unknown kid within the cooldown fails without a fetch', async () => {
+  it('an unknown kid right after a fetch waits for one refetch (at least cooldown after the last) and finds the rotated key', async () => {
     serve(keyA.jwk)
-    const keys = source()
+    const keys = source({ cooldown: 300 })
     await verify(await sign(keyA), keys)
     serve(keyA.jwk, keyB.jwk)
-    const err = await rejection(verify(await sign(keyB), keys))
-    expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ID_TOKEN_INVALID', claim: 'kid' })
-    expect(keys.stats.jwks).toBe(1)
+    const started = Date.now()
+    await expect(verify(await sign(keyB), keys)).resolves.toMatchObject({ sub: '42' })
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250)
+    expect(keys.stats.jwks).toBe(2)
   })
 
-  it('an unknown kid after the cooldown refetches once and finds the rotated key; the next unknown kid does not refetch', async () => {
+  it('concurrent tokens with unknown kids share one refetch', async () => {
     serve(keyA.jwk)
-    const keys = source()
+    const keys = source({ cooldown: 100 })
     await verify(await sign(keyA), keys)
-    serve(keyB.jwk)
-    advanceClock(30_000)
-    await expect(verify(await sign(keyB), keys)).resolves.toMatchObject({ sub: '42' })
-    expect(keys.stats.jwks).toBe(2)
-
     serve(keyB.jwk, keyC.jwk)
-    const err = await rejection(verify(await sign(keyC), keys))
-    expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ID_TOKEN_INVALID', claim: 'kid' })
+    const tokens = await Promise.all([sign(keyB), sign(keyC), sign(keyB), sign(keyC)])
+    await Promise.all(tokens.map((t) => expect(verify(t, keys)).resolves.toMatchObject({ sub: '42' })))
     expect(keys.stats).toEqual({ discovery: 1, jwks: 2 })
   })
 
-  it('a kid missing even after the refetch fails as kid', async () => {
+  it('a kid missing even after the refetch fails as kid, saying a copy fetched after the token was searched', async () => {
     serve(keyA.jwk)
     const keys = source({ cooldown: 0 })
     await verify(await sign(keyA), keys)
     const err = await rejection(verify(await sign(keyA, 'retired'), keys))
     expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ID_TOKEN_INVALID', claim: 'kid' })
+    expect(err.message).toContain('fetched after the token arrived')
     expect(keys.stats.jwks).toBe(2)
+  })
+
+  it('an unknown kid on the very first token fails after that one fetch, without a second', async () => {
+    serve(keyA.jwk)
+    const keys = source({ cooldown: 0 })
+    const err = await rejection(verify(await sign(keyA, 'retired'), keys))
+    expect(err.claim).toBe('kid')
+    expect(keys.stats.jwks).toBe(1)
+  })
+
+  it('a key removed from the set is trusted until maxAge, then no longer', async () => {
+    serve(keyA.jwk, keyB.jwk)
+    const keys = source({ maxAge: 60_000 })
+    const oldToken = await sign(keyA)
+    await verify(oldToken, keys)
+    serve(keyB.jwk)
+    await expect(verify(oldToken, keys)).resolves.toMatchObject({ sub: '42' })
+    expect(keys.stats.jwks).toBe(1)
+    advanceClock(61_000)
+    const err = await rejection(verify(oldToken, keys))
+    expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ID_TOKEN_INVALID', claim: 'kid' })
+    expect(keys.stats.jwks).toBe(2)
+    await expect(verify(await sign(keyB), keys)).resolves.toMatchObject({ sub: '42' })
   })
 })
 
@@ -215,7 +235,13 @@ describe('KeySource failures', () => {
   const discovery = '/.well-known/openid-configuration'
   const rows: Array<[string, (path: string, url: string) => Reply, number]> = [
     ['no discovery document (404)', () => ({ status: 404 }), 502],
-    ['a discovery document without jwks_uri', (p) => (p === discovery ? { status: 200, body: {} } : { status: 404 }), 502],
+    ['a discovery document without jwks_uri', (p, url) => (p === discovery ? { status: 200, body: { issuer: url } } : { status: 404 }), 502],
+    ['a discovery document without issuer', (p, url) => (p === discovery ? { status: 200, body: { jwks_uri: `${url}/jwks` } } : { status: 200, body: { keys: [keyA.jwk] } }), 502],
+    [
+      'a discovery document for the issuer with a trailing slash',
+      (p, url) => (p === discovery ? { status: 200, body: { issuer: `${url}/`, jwks_uri: `${url}/jwks` } } : { status: 200, body: { keys: [keyA.jwk] } }),
+      502,
+    ],
     ['a discovery document that is not an object', (p) => (p === discovery ? { status: 200, body: [1] } : { status: 404 }), 502],
     [
       // The JWKS is served, so that only the issuer comparison can refuse it.
@@ -226,17 +252,17 @@ describe('KeySource failures', () => {
           : { status: 200, body: { keys: [keyA.jwk] } },
       502,
     ],
-    ['a JWKS answering 500', (p, url) => (p === discovery ? { status: 200, body: { jwks_uri: `${url}/jwks` } } : { status: 500 }), 502],
+    ['a JWKS answering 500', (p, url) => (p === discovery ? { status: 200, body: { issuer: url, jwks_uri: `${url}/jwks` } } : { status: 500 }), 502],
     [
       'a JWKS that is not a key set',
-      (p, url) => (p === discovery ? { status: 200, body: { jwks_uri: `${url}/jwks` } } : { status: 200, body: { k: 1 } }),
+      (p, url) => (p === discovery ? { status: 200, body: { issuer: url, jwks_uri: `${url}/jwks` } } : { status: 200, body: { k: 1 } }),
       502,
     ],
     [
       'a JWKS whose matching key is malformed',
       (p, url) =>
         p === discovery
-          ? { status: 200, body: { jwks_uri: `${url}/jwks` } }
+          ? { status: 200, body: { issuer: url, jwks_uri: `${url}/jwks` } }
           : { status: 200, body: { keys: [{ kty: 'RSA', kid: 'a', alg: 'RS256' }] } },
       502,
     ],
@@ -291,6 +317,36 @@ describe('KeySource failures', () => {
   })
 })
 
+describe('KeySource discovery for RFC 9207', () => {
+  const discovery = '/.well-known/openid-configuration'
+  it.each([
+    ['advertises it', { authorization_response_iss_parameter_supported: true }, true],
+    ['does not say', {}, false],
+    ['says false', { authorization_response_iss_parameter_supported: false }, false],
+  ])('says the provider sends iss when its discovery document %s', async (_name, extra, expected) => {
+    provider.reply = (p) => (p === discovery ? { status: 200, body: { issuer: provider.url, jwks_uri: `${provider.url}/jwks`, ...extra } } : { status: 404 })
+    const keys = source()
+    expect(await keys.advertisesCallbackIssuer()).toBe(expected)
+    expect(await keys.advertisesCallbackIssuer()).toBe(expected)
+    expect(keys.stats.discovery).toBe(1)
+  })
+
+  it('treats a discovery document for another issuer as saying nothing, and does not retry it at once', async () => {
+    provider.reply = (p) => (p === discovery ? { status: 200, body: { issuer: `${provider.url}/`, authorization_response_iss_parameter_supported: true } } : { status: 404 })
+    const keys = source()
+    expect(await keys.advertisesCallbackIssuer()).toBe(false)
+    expect(await keys.advertisesCallbackIssuer()).toBe(false)
+    expect(keys.stats.discovery).toBe(1)
+  })
+
+  it('with jwksURI uses no discovery', async () => {
+    serve(keyA.jwk)
+    const keys = source({ jwksURI: `${provider.url}/jwks` })
+    expect(await keys.advertisesCallbackIssuer()).toBe(false)
+    expect(keys.stats.discovery).toBe(0)
+  })
+})
+
 describe('KeySource options', () => {
   const rows: Array<[string, Partial<KeySourceOptions>, string]> = [
     ['an issuer that is not a URL', { issuer: 'passport.freedompay.kz' }, '"issuer"'],
@@ -298,6 +354,7 @@ describe('KeySource options', () => {
     ['a missing http client', { http: undefined as unknown as HttpClient }, '"http"'],
     ['a negative cooldown', { cooldown: -1 }, '"cooldown"'],
     ['a NaN cooldown', { cooldown: Number.NaN }, '"cooldown"'],
+    ['a negative maxAge', { maxAge: -1 }, '"maxAge"'],
   ]
   it.each(rows)('%s is a TypeError naming the option', (_name, options, name) => {
     expect(() => source(options)).toThrow(TypeError)

@@ -13,7 +13,7 @@ const ISSUER = 'https://passport.freedompay.kz'
 const CLIENT_ID = 'b4b93cc5-3ca5-4ca1-aaaf-5aab2aac7584'
 const CLIENT_SECRET = 'a-client-secret-issued-by-freedom-id-support'
 const NONCE = 'opQnEJ5fvOt5JLbl8IBAcS82Yy6QXFFm'
-const ALL_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256']
+const ALL_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519', 'HS256']
 
 const signing: Record<string, CryptoKey> = {}
 let rsaPublicPEM: string
@@ -24,7 +24,7 @@ let keys: KeySource
 
 beforeAll(async () => {
   const jwks: JWK[] = []
-  for (const [alg, kid] of [['RS256', 'rs'], ['PS256', 'ps'], ['ES256', 'es'], ['EdDSA', 'ed']] as const) {
+  for (const [alg, kid] of [['RS256', 'rs'], ['PS256', 'ps'], ['ES256', 'es'], ['EdDSA', 'ed'], ['Ed25519', 'ed2']] as const) {
     const pair = await generateKeyPair(alg, { extractable: true })
     signing[alg] = pair.privateKey
     jwks.push({ ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' })
@@ -59,7 +59,7 @@ interface SignOptions {
 }
 
 async function sign(overrides: Record<string, unknown> = {}, { alg = 'RS256', kid, key }: SignOptions = {}) {
-  const defaultKid: Record<string, string> = { RS256: 'rs', PS256: 'ps', ES256: 'es', EdDSA: 'ed' }
+  const defaultKid: Record<string, string> = { RS256: 'rs', PS256: 'ps', ES256: 'es', EdDSA: 'ed', Ed25519: 'ed2' }
   const headerKid = kid === null ? undefined : (kid ?? defaultKid[alg])
   const secretOrKey = key ?? (alg.startsWith('HS') ? new TextEncoder().encode(CLIENT_SECRET) : signing[alg])
   return new SignJWT(claims(overrides))
@@ -96,7 +96,7 @@ async function failure(token: Promise<string> | string, opts: Partial<VerifyIdTo
 }
 
 describe('verifyIdToken accepts', () => {
-  it.each(['RS256', 'PS256', 'ES256', 'EdDSA'])('a valid %s token verified with the JWKS', async (alg) => {
+  it.each(['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'])('a valid %s token verified with the JWKS', async (alg) => {
     const result = await verifyIdToken(await sign({}, { alg }), options())
     expect(result).toMatchObject({ iss: ISSUER, sub: '42', aud: CLIENT_ID, nonce: NONCE })
   })
@@ -114,7 +114,7 @@ describe('verifyIdToken accepts', () => {
     ['a token expired less than clockTolerance ago', { exp: NOW - 30 }, {}],
     ['a token issued less than clockTolerance in the future', { iat: NOW + 30 }, {}],
     ['an aud array holding only the client id, without azp', { aud: [CLIENT_ID] }, {}],
-    ['an aud array with another audience when azp is the client id', { aud: [CLIENT_ID, 'other'], azp: CLIENT_ID }, {}],
+    ['an aud array with a trusted audience when azp is the client id', { aud: [CLIENT_ID, 'other'], azp: CLIENT_ID }, { trustedAudiences: ['other'] }],
     ['an auth_time within maxAge plus clockTolerance', { auth_time: NOW - 350 }, { maxAge: 300 }],
     ['an nbf in the past', { nbf: NOW - 10 }, {}],
   ]
@@ -144,7 +144,9 @@ describe('verifyIdToken rejects', () => {
     ['a token without iss', () => sign({ iss: undefined }), {}, 'iss'],
     ['a token for another client', () => sign({ aud: 'another-client' }), {}, 'aud'],
     ['an aud array without the client id', () => sign({ aud: ['a', 'b'], azp: CLIENT_ID }), {}, 'aud'],
-    ['an aud array with several audiences and no azp', () => sign({ aud: [CLIENT_ID, 'other'] }), {}, 'azp'],
+    ['an aud array with several audiences and no azp', () => sign({ aud: [CLIENT_ID, 'other'] }), { trustedAudiences: ['other'] }, 'azp'],
+    ['an aud array with an untrusted extra audience, even when azp is the client id', () => sign({ aud: [CLIENT_ID, 'other'], azp: CLIENT_ID }), {}, 'aud'],
+    ['an aud array with an extra audience other than the trusted one', () => sign({ aud: [CLIENT_ID, 'other'], azp: CLIENT_ID }), { trustedAudiences: ['another'] }, 'aud'],
     ['an azp naming another client', () => sign({ azp: 'another-client' }), {}, 'azp'],
     ['a token expired beyond clockTolerance', () => sign({ exp: NOW - 61 }), {}, 'exp'],
     ['a token without exp', () => sign({ exp: undefined }), {}, 'exp'],

@@ -79,22 +79,52 @@ describe('id_token checks through the strategy', () => {
     expect(emulator.stats.discovery).toBe(0)
   })
 
-  it('follows a key rotation with one refetch of the JWKS, once the 30 s cooldown has passed', async () => {
+  it('follows a key rotation right after a fetch: the login waits for one refetch and succeeds', async () => {
     const s = strategy()
     expect((await login(s)).outcome.type).toBe('success')
     await emulator.rotateKeys()
-    const withinCooldown = failure((await login(s)).outcome)
-    expect(withinCooldown).toMatchObject({ code: 'ID_TOKEN_INVALID', claim: 'kid' })
+    expect((await login(s)).outcome.type).toBe('success')
+    expect(emulator.stats.jwks).toBe(2)
+    expect((await login(s)).outcome.type).toBe('success')
+    expect(emulator.stats.jwks).toBe(2)
+  })
+
+  it('concurrent logins with a new kid share one refetch', async () => {
+    const s = strategy()
+    expect((await login(s)).outcome.type).toBe('success')
+    await emulator.rotateKeys()
+    const outcomes = await Promise.all(Array.from({ length: 8 }, () => login(s)))
+    expect(outcomes.map((o) => o.outcome.type)).toEqual(Array(8).fill('success'))
+    expect(emulator.stats.jwks).toBe(2)
+  })
+
+  it('refetches the JWKS once jwksCacheMaxAge has passed', async () => {
+    const s = strategy({ jwksCacheMaxAge: 60 })
+    expect((await login(s)).outcome.type).toBe('success')
+    expect((await login(s)).outcome.type).toBe('success')
     expect(emulator.stats.jwks).toBe(1)
     const realNow = Date.now
-    const clock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 31_000)
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 61_000)
     try {
-      expect((await login(s)).outcome.type).toBe('success')
       expect((await login(s)).outcome.type).toBe('success')
     } finally {
       clock.mockRestore()
     }
     expect(emulator.stats.jwks).toBe(2)
+  })
+
+  it('fails a kid the provider does not list, saying the set was fetched after the token arrived', async () => {
+    emulator.nextIdToken({ header: { kid: 'retired' } })
+    const challenge = failure((await login(strategy())).outcome)
+    expect(challenge).toMatchObject({ code: 'ID_TOKEN_INVALID', claim: 'kid' })
+    expect(challenge.message).toContain('fetched after the token arrived')
+  })
+
+  it('accepts an id_token with an extra audience listed in trustedAudiences, and only then', async () => {
+    emulator.nextIdToken({ claims: { aud: [DEMO_CLIENT.clientID, 'https://api.example'], azp: DEMO_CLIENT.clientID } })
+    expect((await login(strategy({ trustedAudiences: ['https://api.example'] }))).outcome.type).toBe('success')
+    emulator.nextIdToken({ claims: { aud: [DEMO_CLIENT.clientID, 'https://api.example'], azp: DEMO_CLIENT.clientID } })
+    expect(failure((await login(strategy())).outcome)).toMatchObject({ code: 'ID_TOKEN_INVALID', claim: 'aud' })
   })
 
   it('requires a fresh auth_time when maxAge is set', async () => {
