@@ -8,7 +8,7 @@ export type { LoginStateStore, PutLoginOptions } from './sign-in/login-state/typ
 export type { LoginRecord } from './sign-in/login-state/record.js'
 export { KNOWN_GRANTS, type FreedomIdGrant } from './sign-in/grants.js'
 export { FreedomIdError, isFreedomIdError, type FreedomIdErrorCode, type FreedomIdErrorDetails } from './errors.js'
-export type { FreedomIdProfile } from './sign-in/profile.js'
+export type { FreedomIdContact, FreedomIdProfile } from './sign-in/profile.js'
 export type { FreedomIdClaims } from './provider/userinfo.js'
 export type { TokenResponse } from './provider/token-exchange.js'
 export type { IdTokenClaims } from './sign-in/id-token.js'

@@ -17,8 +17,11 @@ export interface ProviderRequest {
   url: string
   /** What the call is, for error messages: `'token'`, `'userinfo'`, `'JWKS'` … */
   operation: string
-  /** Sends `Authorization: Basic base64(username:password)`. */
-  basic?: { username: string; password: string }
+  /**
+   * Sends `Authorization: Basic base64(username:password)`: with `encoding: 'form'` each part form-urlencoded first
+   * (RFC 6749 §2.3.1), else raw as Freedom ID documents it.
+   */
+  basic?: { username: string; password: string; encoding?: 'raw' | 'form' }
   /** Sends `Authorization: Bearer <token>`. */
   bearer?: string
   /** A JSON body. */
@@ -32,6 +35,8 @@ export interface ProviderRequest {
 export interface ProviderResponse {
   status: number
   body: unknown
+  /** The body as text when the answer is `application/jwt` (a signed userinfo); `body` is then `undefined`. */
+  jwt?: string
 }
 
 const DEFAULT_TIMEOUT = 10_000
@@ -47,9 +52,20 @@ export function describeURL(url: string): string {
   }
 }
 
-function basicHeader(username: string, password: string): string {
-  // RFC 6749 §2.3.1 form-encodes each part; Freedom ID's client ids and secrets are plain ASCII, where both agree.
-  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
+/**
+ * `application/x-www-form-urlencoded` encoding of one value (the WHATWG URL standard's serializer), as RFC 6749
+ * §2.3.1 and Appendix B want it for Basic credentials: every byte but `A-Z a-z 0-9 * - . _` percent-encoded as
+ * UTF-8, a space as `+`.
+ */
+export function formURLEncode(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice(2)
+}
+
+function basicHeader(username: string, password: string, encoding: 'raw' | 'form' = 'raw'): string {
+  // Freedom ID documents base64(CLIENT_ID:CLIENT_SECRET) of the raw values; RFC 6749 §2.3.1 form-encodes each part
+  // first. For plain alphanumeric ids and secrets both agree.
+  const [user, pass] = encoding === 'form' ? [formURLEncode(username), formURLEncode(password)] : [username, password]
+  return `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`
 }
 
 /**
@@ -73,7 +89,7 @@ export class HttpClient {
   /** Sends the request and returns the status and parsed JSON body. Throws a {@link FreedomIdError}. */
   async send(req: ProviderRequest): Promise<ProviderResponse> {
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers }
-    if (req.basic) headers.authorization = basicHeader(req.basic.username, req.basic.password)
+    if (req.basic) headers.authorization = basicHeader(req.basic.username, req.basic.password, req.basic.encoding)
     if (req.bearer !== undefined) headers.authorization = `Bearer ${req.bearer}`
     let body: string | undefined
     if (req.json !== undefined) {
@@ -100,6 +116,8 @@ export class HttpClient {
         dispatcher: this._dispatcher,
       })
       const text = await this._readBody(res.body, where)
+      const type = String(res.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+      if (type === 'application/jwt' && res.statusCode < 300) return { status: res.statusCode, body: undefined, jwt: text.trim() }
       return { status: res.statusCode, body: parseJSON(text, res.statusCode, where) }
     } catch (err) {
       if (err instanceof FreedomIdError) throw err

@@ -18,12 +18,21 @@ export interface TokenResponse {
   [field: string]: unknown
 }
 
+/**
+ * How the client authenticates at a token endpoint. `'basic'`: `Authorization: Basic base64(id:secret)` of the raw
+ * values, as Freedom ID documents it (API.md §1). `'client_secret_basic'`: the same with each value form-urlencoded
+ * first (RFC 6749 §2.3.1). `'client_secret_post'`: `client_id` and `client_secret` in the body.
+ */
+export type ClientAuthMethod = 'basic' | 'client_secret_basic' | 'client_secret_post'
+
 /** Where and how a code is exchanged, in either flavour. */
 export interface TokenEndpoint {
   tokenURL: string
   clientID: string
   clientSecret: string
   format: 'json' | 'form'
+  /** Default `'basic'`. */
+  authMethod?: ClientAuthMethod
   /** Sent as `revoke_uri` (DECISIONS.md row 8). */
   revokeURI?: string
   /** Extra body parameters (the strategy's `tokenParams()` hook); they never replace ours. */
@@ -48,14 +57,22 @@ export async function postTokenRequest(
 ): Promise<Record<string, unknown>> {
   const body: Record<string, string> = { ...endpoint.extra, ...fields }
   if (endpoint.revokeURI !== undefined) body.revoke_uri = endpoint.revokeURI
+  const method = endpoint.authMethod ?? 'basic'
+  if (method === 'client_secret_post') Object.assign(body, { client_id: endpoint.clientID, client_secret: endpoint.clientSecret })
   const res = await http.send({
     method: 'POST',
     url: endpoint.tokenURL,
-    operation: 'token',
-    basic: { username: endpoint.clientID, password: endpoint.clientSecret },
+    operation: fields.grant_type === 'refresh_token' ? 'token refresh' : 'token',
+    ...(method !== 'client_secret_post' && {
+      basic: {
+        username: endpoint.clientID,
+        password: endpoint.clientSecret,
+        encoding: method === 'client_secret_basic' ? ('form' as const) : ('raw' as const),
+      },
+    }),
     ...(endpoint.format === 'form' ? { form: body } : { json: body }),
   })
-  const tokens = processProviderResponse(res, 'token', 'TOKEN_RESPONSE_INVALID')
+  const tokens = processProviderResponse(res, fields.grant_type === 'refresh_token' ? 'token refresh' : 'token', 'TOKEN_RESPONSE_INVALID')
   requireString(tokens, 'access_token')
   return tokens
 }

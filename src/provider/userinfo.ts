@@ -33,10 +33,31 @@ export function subjectOf(claims: FreedomIdClaims): string | undefined {
   return undefined
 }
 
-/** `GET userInfoURL` with `Authorization: Bearer <access_token>`; the answer must name its user. */
-export async function fetchUserInfo(http: HttpClient, userInfoURL: string, accessToken: string): Promise<FreedomIdClaims> {
-  const res = await http.send({ method: 'GET', url: userInfoURL, operation: 'userinfo', bearer: accessToken })
-  const claims = processProviderResponse(res, 'userinfo', 'USERINFO_INVALID') as FreedomIdClaims
+/**
+ * `GET userInfoURL` with `Authorization: Bearer <access_token>`; the answer must name its user. A signed answer
+ * (`Content-Type: application/jwt`, OpenID Connect Core §5.3.2) is handed to `verifyJWT`, and refused as
+ * `USERINFO_INVALID` when there is none (the OAuth2 flavour).
+ */
+export async function fetchUserInfo(
+  http: HttpClient,
+  userInfoURL: string,
+  accessToken: string,
+  verifyJWT?: (jwt: string) => Promise<Record<string, unknown>>,
+): Promise<FreedomIdClaims> {
+  const res = await http.send({
+    method: 'GET',
+    url: userInfoURL,
+    operation: 'userinfo',
+    bearer: accessToken,
+    ...(verifyJWT && { headers: { accept: 'application/json, application/jwt' } }),
+  })
+  let claims: FreedomIdClaims
+  if (res.jwt !== undefined) {
+    if (!verifyJWT) throw new FreedomIdError('USERINFO_INVALID', "Freedom ID's userinfo response is a signed JWT, which this flow cannot verify.")
+    claims = (await verifyJWT(res.jwt)) as FreedomIdClaims
+  } else {
+    claims = processProviderResponse(res, 'userinfo', 'USERINFO_INVALID') as FreedomIdClaims
+  }
   if (subjectOf(claims) === undefined) {
     throw new FreedomIdError('USERINFO_INVALID', "Freedom ID's userinfo response names no user (no \"sub\" or \"id\").")
   }

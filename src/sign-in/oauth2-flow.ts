@@ -141,6 +141,7 @@ export async function completeOAuth2Login(
     clientID: options.clientID,
     clientSecret: options.clientSecret,
     format: options.tokenRequestFormat,
+    authMethod: options.clientAuthMethod,
     code,
     extra: tokenParams,
     ...(options.revokeURL !== undefined && { revokeURI: options.revokeURL }),

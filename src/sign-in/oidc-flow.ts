@@ -7,6 +7,7 @@ import type { ResolvedOptions } from './options.js'
 import { buildProfile, type FreedomIdProfile } from './profile.js'
 import { exchangeOidcCode, type TokenResponse } from '../provider/token-exchange.js'
 import { fetchUserInfo } from '../provider/userinfo.js'
+import { verifySignedUserInfo } from './signed-userinfo.js'
 
 /** What a finished login hands to the verify callback. */
 export interface CompletedLogin {
@@ -58,6 +59,7 @@ export async function completeOidcLogin(
     clientID: options.clientID,
     clientSecret: options.clientSecret,
     format: options.tokenRequestFormat,
+    authMethod: options.clientAuthMethod,
     code,
     redirectURI: record.redirect_uri,
     extra: tokenParams,
@@ -71,13 +73,23 @@ export async function completeOidcLogin(
     algorithms: options.idTokenSigningAlgs,
     clockTolerance: options.clockTolerance,
     nonce: record.nonce,
+    trustedAudiences: options.trustedAudiences,
     keys,
     ...(record.max_age !== undefined && { maxAge: record.max_age }),
   })
   let merged: Record<string, unknown> = { ...claims }
   let raw = JSON.stringify(claims)
   if (!options.skipUserProfile) {
-    const userinfo = await fetchUserInfo(http, options.userInfoURL, tokens.access_token)
+    const userinfo = await fetchUserInfo(http, options.userInfoURL, tokens.access_token, (jwt) =>
+      verifySignedUserInfo(jwt, {
+        issuer: options.issuer,
+        clientID: options.clientID,
+        clientSecret: options.clientSecret,
+        algorithms: options.idTokenSigningAlgs,
+        clockTolerance: options.clockTolerance,
+        keys,
+      }),
+    )
     if (userinfo.sub !== claims.sub) {
       throw new FreedomIdError(
         'USERINFO_SUB_MISMATCH',

@@ -75,8 +75,8 @@ describe('the OAuth2 callback', () => {
       id: user.sub,
       displayName: `${user.firstname} ${user.lastname}`,
       name: { givenName: user.firstname, familyName: user.lastname },
-      emails: [{ value: user.email, type: 'primary' }],
-      phoneNumbers: [{ value: user.phone, type: 'primary' }],
+      emails: [{ value: user.email, primary: true }],
+      phoneNumbers: [{ value: user.phone, primary: true }],
     })
     expect(JSON.parse(profile._raw)).toEqual(profile._json)
     expect(profile._json.id).toBe(user.sub)
@@ -157,10 +157,21 @@ describe('state in the OAuth2 flavour', () => {
     expect(failure(outcome).code).toBe('CODE_MISSING')
   })
 
-  it('treats an OIDC-style code parameter as the start of a new login, not as a callback', async () => {
+  it('treats an OIDC-style code parameter as no code: a callback with an unknown state fails, with no token call', async () => {
     const outcome = await run(strategy(), fakeRequest({ url: '/cb?code=abc&state=x' }))
-    expect(outcome.type).toBe('redirect')
+    expect(failure(outcome).code).toBe('STATE_MISSING')
     expect(emulator.stats.token).toBe(0)
+  })
+
+  it('a callback with the pending login\'s state but no authorization_code fails with CODE_MISSING instead of starting again', async () => {
+    const s = strategy()
+    const session = fakeSession()
+    const start = await run(s, fakeRequest({ session }))
+    const state = new URL(startURL(start)).searchParams.get('track_id') && Object.keys(session['freedom-id'] as object)[0]!
+    const outcome = await run(s, fakeRequest({ session, url: `/cb?state=${state}` }))
+    expect(failure(outcome).code).toBe('CODE_MISSING')
+    expect(emulator.stats.token).toBe(0)
+    expect(session['freedom-id']).toBeUndefined()
   })
 
   describe('with stateInRedirectURI false', () => {
@@ -215,8 +226,8 @@ describe('the user cancelling', () => {
     const callback = await cancel(s, session)
     expect(callback.get('error_code')).toBe(String(CANCEL_ERROR_CODE))
     const challenge = failure(await run(s, fakeRequest({ session, url: `/cb?${callback}` })))
-    expect(challenge.code).toBe('AUTHORIZATION_ERROR')
-    expect(challenge.message).toContain(String(CANCEL_ERROR_CODE))
+    expect(challenge.code).toBe('ACCESS_DENIED')
+    expect((challenge as { providerCode?: unknown }).providerCode).toBe(CANCEL_ERROR_CODE)
     expect(session['freedom-id']).toBeUndefined()
   })
 })

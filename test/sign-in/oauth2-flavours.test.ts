@@ -53,7 +53,7 @@ describe('both flavours', () => {
     const { outcome } = await login(strategy(protocol))
     expect(outcome).toEqual({
       type: 'success',
-      user: { id: user.sub, name: `${user.firstname} ${user.lastname}`, emails: [{ value: user.email, type: 'primary' }] },
+      user: { id: user.sub, name: `${user.firstname} ${user.lastname}`, emails: [{ value: user.email, primary: true }] },
       info: { tokenId: expect.stringMatching(/^[0-9a-f-]{36}$/) },
     })
   })

@@ -37,7 +37,7 @@ describe('the verify callback', () => {
       id: user.sub,
       displayName: `${user.firstname} ${user.lastname}`,
       name: { givenName: user.firstname, familyName: user.lastname },
-      emails: [{ value: user.email, type: 'primary' }],
+      emails: [{ value: user.email, primary: true }],
     })
     expect(JSON.parse(profile._raw as string)).toMatchObject({ sub: user.sub, email: user.email })
     expect((profile._json as Record<string, unknown>).iss).toBe(emulator.url)
