@@ -5,14 +5,25 @@
  * 5xx codes are provider or network faults (the strategy calls `error()`).
  */
 export type FreedomIdErrorCode =
-  /** The provider sent the user back with `error=access_denied`, or Freedom ID's cancel code. */
+  /**
+   * The provider sent the user back with `error=access_denied`, or with Freedom ID's OAuth2 cancel code
+   * `error_code=100102`. The provider's `error_description` is in `providerMessage`, never in the message.
+   */
   | 'ACCESS_DENIED'
-  /** The provider sent the user back with another `error` or `error_code`. */
+  /**
+   * The provider sent the user back with another `error` or `error_code` (in `providerCode`); its
+   * `error_description` is in `providerMessage`, never in the message.
+   */
   | 'AUTHORIZATION_ERROR'
-  /** The callback's `state` matches no pending login of this session. */
+  /** The callback's `state` (on a success or an error callback) matches no pending login of this session. */
   | 'STATE_MISSING'
-  /** The callback carries a `state` but no `code` (or `authorization_code`). */
+  /** The callback carries the `state` of a pending login but no `code` (or `authorization_code`). */
   | 'CODE_MISSING'
+  /**
+   * The callback's `iss` (RFC 9207) is not the configured issuer, or it is missing although the provider's discovery
+   * document advertises `authorization_response_iss_parameter_supported`: a possible mix-up attack.
+   */
+  | 'ISSUER_MISMATCH'
   /** The provider answered with its error body `{"error":{"message","code"}}` or a 4xx. */
   | 'PROVIDER_ERROR'
   /** The provider answered 5xx without an error body of its own. */
@@ -58,6 +69,7 @@ const STATUS: Record<FreedomIdErrorCode, number> = {
   AUTHORIZATION_ERROR: 401,
   STATE_MISSING: 401,
   CODE_MISSING: 400,
+  ISSUER_MISMATCH: 401,
   PROVIDER_ERROR: 401,
   PROVIDER_HTTP_ERROR: 502,
   TOKEN_RESPONSE_INVALID: 502,
@@ -87,7 +99,7 @@ export interface FreedomIdErrorDetails {
   status?: number
   /** Freedom ID's numeric error code (`100101` …) from its error body or `error_code` callback. */
   providerCode?: number | string
-  /** Freedom ID's own message from its error body. */
+  /** Freedom ID's own message from its error body, or a callback's `error_description` (never shown as the message). */
   providerMessage?: string
   /** Field-level validation messages from Freedom ID's validation error body. */
   providerErrors?: Record<string, string[]>

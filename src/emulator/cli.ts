@@ -6,7 +6,7 @@ import { startEmulator } from './server.js'
 import type { EmulatorSigningAlg, StartEmulatorOptions } from './types.js'
 
 const USAGE = `Usage: freedom-id-emulator [--port 4000] [--host 127.0.0.1] [--client-id ID --client-secret SECRET]
-                           [--auto-login SUB] [--issuer URL]
+                           [--auto-login SUB] [--issuer URL] [--issuer-trailing-slash] [--iss-in-callback]
                            [--strict] [--redirect-uri URL ...] [--id-token-alg RS256|PS256|ES256|EdDSA|HS256]
                            [--signing-key PKCS8_PEM_FILE]`
 
@@ -23,6 +23,8 @@ async function main(): Promise<void> {
       'redirect-uri': { type: 'string', multiple: true },
       'id-token-alg': { type: 'string' },
       'signing-key': { type: 'string' },
+      'issuer-trailing-slash': { type: 'boolean' },
+      'iss-in-callback': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -49,6 +51,8 @@ async function main(): Promise<void> {
   }
   if (values['id-token-alg'] !== undefined) options.idTokenAlg = values['id-token-alg'] as EmulatorSigningAlg
   if (values['signing-key'] !== undefined) options.signingKey = readFileSync(values['signing-key'], 'utf8')
+  if (values['issuer-trailing-slash']) options.issuerTrailingSlash = true
+  if (values['iss-in-callback']) options.authorizationResponseIss = true
 
   const emulator = await startEmulator(options)
   console.log(`Freedom ID emulator listening on ${emulator.url}`)

@@ -24,7 +24,13 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value
 }
 
-function checkIssuer(issuer: string): string {
+function flag(name: string, value: unknown): boolean {
+  if (value === undefined) return false
+  if (typeof value !== 'boolean') throw new TypeError(`"${name}" option must be a boolean`)
+  return value
+}
+
+function checkIssuer(issuer: string, trailingSlash: boolean | undefined): string {
   let url: URL
   try {
     url = new URL(issuer)
@@ -34,7 +40,8 @@ function checkIssuer(issuer: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new TypeError('"issuer" option must be an absolute http(s) URL')
   }
-  return issuer.replace(/\/+$/, '')
+  if (trailingSlash === undefined) return issuer
+  return `${issuer.replace(/\/+$/, '')}${trailingSlash ? '/' : ''}`
 }
 
 /**
@@ -50,7 +57,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     : [{ clientID: DEMO_CLIENT.clientID, clientSecret: DEMO_CLIENT.clientSecret }]
   const users = options.users ? [...options.users] : DEFAULT_USERS.map((u) => ({ ...u }))
   const state = new EmulatorState(
-    checkIssuer(options.issuer ?? 'http://localhost'),
+    checkIssuer(options.issuer ?? 'http://localhost', options.issuerTrailingSlash),
     clients,
     users,
     false,
@@ -60,6 +67,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       refreshTokenTTL: positive('refreshTokenTTL', options.refreshTokenTTL, DEFAULT_REFRESH_TOKEN_TTL),
       codeTTL: positive('codeTTL', options.codeTTL, DEFAULT_CODE_TTL),
       profileDelay: positive('profileDelay', options.profileDelay, DEFAULT_PROFILE_DELAY),
+      authorizationResponseIss: flag('authorizationResponseIss', options.authorizationResponseIss),
     },
     options.now ?? Date.now,
     Object.freeze(rules),

@@ -16,14 +16,16 @@ export function appendParams(url: string, params: Record<string, string | undefi
 /** Where the browser goes when the sign-in ends: with a code, or with the cancel error of the flow's flavour. */
 function completionURL(state: EmulatorState, tx: Transaction, decision: { sub: string } | 'cancel'): string {
   if (tx.protocol === 'oidc') {
+    const iss = state.settings.authorizationResponseIss ? state.issuer : undefined
     if (decision === 'cancel') {
       return appendParams(tx.redirectURI, {
         error: 'access_denied',
         error_description: 'The user cancelled',
         state: tx.state,
+        iss,
       })
     }
-    return appendParams(tx.redirectURI, { code: state.issueCode(tx, decision.sub).code, state: tx.state })
+    return appendParams(tx.redirectURI, { code: state.issueCode(tx, decision.sub).code, state: tx.state, iss })
   }
   if (decision === 'cancel') return appendParams(tx.redirectURI, { error_code: String(CANCEL_ERROR_CODE) })
   return appendParams(tx.redirectURI, { authorization_code: state.issueCode(tx, decision.sub).code })

@@ -56,7 +56,7 @@ function createAuthorizationLink(state: EmulatorState, req: Request): Reply {
     scopes: [...new Set(grants as string[])],
     expiresAt: expireAt * 1000,
   })
-  const link = new URL(`${state.issuer}/login`)
+  const link = new URL(state.url('/login'))
   link.searchParams.set('track_id', trackID)
   link.searchParams.set('expire_at', String(expireAt))
   return { status: 200, body: { redirect_uri: link.href } }

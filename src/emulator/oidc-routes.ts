@@ -14,13 +14,12 @@ const PKCE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/
 
 /** The discovery document. Freedom ID publishes none; this one is the emulator's assumption. */
 export function discoveryDocument(state: EmulatorState): Record<string, unknown> {
-  const issuer = state.issuer
   return {
-    issuer,
-    authorization_endpoint: `${issuer}/openid`,
-    token_endpoint: `${issuer}/api/v1/oidc/token`,
-    userinfo_endpoint: `${issuer}/api/v1/oidc/userinfo`,
-    ...(state.rules.jwks && { jwks_uri: `${issuer}/.well-known/jwks.json` }),
+    issuer: state.issuer,
+    authorization_endpoint: state.url('/openid'),
+    token_endpoint: state.url('/api/v1/oidc/token'),
+    userinfo_endpoint: state.url('/api/v1/oidc/userinfo'),
+    ...(state.rules.jwks && { jwks_uri: state.url('/.well-known/jwks.json') }),
     response_types_supported: ['code'],
     grant_types_supported: ['authorization_code'],
     subject_types_supported: ['public'],
@@ -31,6 +30,7 @@ export function discoveryDocument(state: EmulatorState): Record<string, unknown>
     code_challenge_methods_supported: ['S256'],
     scopes_supported: [...GRANTS],
     claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'nonce', ...(state.rules.authTimeClaim ? ['auth_time'] : []), ...USER_FIELDS],
+    ...(state.settings.authorizationResponseIss && { authorization_response_iss_parameter_supported: true }),
   }
 }
 
@@ -148,6 +148,7 @@ export function createOIDCRouter(state: EmulatorState): Router {
           error: 'invalid_request',
           error_description: params.description,
           state: params.state,
+          iss: state.settings.authorizationResponseIss ? state.issuer : undefined,
         }),
       )
       return

@@ -76,6 +76,8 @@ export interface EmulatorSettings {
   refreshTokenTTL: number
   codeTTL: number
   profileDelay: number
+  /** RFC 9207 `iss` on OIDC callbacks. */
+  authorizationResponseIss: boolean
 }
 
 /** Everything the routes share: configuration, stores, hooks and counters. */
@@ -109,6 +111,11 @@ export class EmulatorState {
   ) {
     this.issuer = issuer
     this.autoLogin = autoLogin
+  }
+
+  /** An endpoint URL under the issuer, with one `/` between them whether or not the issuer ends with one. */
+  url(path: string): string {
+    return `${this.issuer.replace(/\/+$/, '')}${path}`
   }
 
   findClient(clientID: unknown): EmulatorClient | undefined {

@@ -52,8 +52,23 @@ export type EmulatorSigningAlg = 'RS256' | 'ES256' | 'PS256' | 'EdDSA' | 'HS256'
 
 /** Options of {@link createEmulator}. */
 export interface EmulatorOptions {
-  /** The `iss` claim and the base of every URL the emulator advertises. Default `'http://localhost'` (`startEmulator`: its own URL). */
+  /**
+   * The `iss` claim and the base of every URL the emulator advertises, kept exactly as given (a trailing `/` too;
+   * URLs are joined with one `/`). Default `'http://localhost'` (`startEmulator`: its own URL).
+   */
   issuer?: string
+  /**
+   * `true` makes the issuer end with one `/`, `false` removes a trailing `/`; unset keeps `issuer` as given.
+   * Freedom ID's example `iss` has none (API.md §1); `true` shows what a strategy does if the real one has one.
+   * Default: unset.
+   */
+  issuerTrailingSlash?: boolean
+  /**
+   * Adds `iss` to every OIDC authorization response (RFC 9207), success and error, and advertises
+   * `authorization_response_iss_parameter_supported: true` in discovery. Freedom ID's docs show no `iss` on the
+   * callback (API.md §5.1): an emulator assumption, off by default.
+   */
+  authorizationResponseIss?: boolean
   /** Registered clients. Default: one client, {@link DEMO_CLIENT}. */
   clients?: EmulatorClient[]
   /** Accounts that can sign in. Default: {@link DEFAULT_USERS}. */

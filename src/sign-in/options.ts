@@ -4,15 +4,17 @@ import type { SessionBinder } from '../sign-out/session-index/types.js'
 import { sessionLoginState } from './login-state/session-store.js'
 import type { LoginStateStore } from './login-state/types.js'
 import { isCallbackPath, parseOrigins } from './callback-url.js'
+import { issuerURL } from '../provider/issuer-url.js'
+import type { ClientAuthMethod } from '../provider/token-exchange.js'
 
 /** Freedom ID's production host (API.md §1). */
 export const DEFAULT_ISSUER = 'https://passport.freedompay.kz'
 
 /** The id_token algorithms accepted by default (DECISIONS.md row 1). */
-export const DEFAULT_ID_TOKEN_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256'] as const
+export const DEFAULT_ID_TOKEN_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519', 'HS256'] as const
 
 const SUPPORTED_ALGS = new Set([
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'HS256', 'HS384', 'HS512',
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'HS256', 'HS384', 'HS512',
 ])
 
 /** Options of {@link FreedomIdStrategy}. */
@@ -39,7 +41,11 @@ export interface FreedomIdStrategyOptions {
    * authorization-link flow). Default `'oidc'`.
    */
   protocol?: 'oidc' | 'oauth2'
-  /** Expected id_token `iss`, and base of the default URLs. Default `https://passport.freedompay.kz` (no trailing slash). */
+  /**
+   * Expected id_token `iss` and callback `iss` (RFC 9207), compared exactly as given: `https://op.example/` and
+   * `https://op.example` are different issuers. Also the base of the default URLs, joined with one `/` whether or not
+   * it ends with one. Default `https://passport.freedompay.kz` (no trailing slash, as Freedom ID's example `iss`).
+   */
   issuer?: string
   /** Default `${issuer}/openid` (OIDC) or `${issuer}/api/v1/oauth/authorize` (OAuth2). */
   authorizationURL?: string
@@ -56,7 +62,10 @@ export interface FreedomIdStrategyOptions {
   scope?: string | string[]
   /** Grants Freedom ID added after this release, accepted in `scope` besides the documented ones. Default `[]`. */
   extraGrants?: string[]
-  /** id_token algorithms allowed. Default `['RS256','PS256','ES256','EdDSA','HS256']`; `none` is never allowed; HS* use `clientSecret`. */
+  /**
+   * id_token (and signed userinfo) algorithms allowed. Default `['RS256','PS256','ES256','EdDSA','Ed25519','HS256']`;
+   * `none` is never allowed; HS* use `clientSecret`.
+   */
   idTokenSigningAlgs?: string[]
   /** Seconds of clock skew tolerated for `exp`, `nbf`, `iat` and `auth_time`. Default `30`. */
   clockTolerance?: number
@@ -66,6 +75,23 @@ export interface FreedomIdStrategyOptions {
   timeout?: number
   /** Body of the token request: `'json'` (as documented) or `'form'` (`application/x-www-form-urlencoded`). Default `'json'`. */
   tokenRequestFormat?: 'json' | 'form'
+  /**
+   * How the client authenticates at the token endpoint. `'basic'`: `Authorization: Basic base64(clientID:clientSecret)`
+   * with the raw values, as Freedom ID documents it. `'client_secret_basic'`: the same header with each value
+   * form-urlencoded first (RFC 6749 §2.3.1), as standard servers expect when the secret holds `+ / = % :` or spaces.
+   * `'client_secret_post'`: `client_id` and `client_secret` in the request body, no header. Default `'basic'`.
+   */
+  clientAuthMethod?: ClientAuthMethod
+  /**
+   * Audiences besides `clientID` that an id_token's `aud` may name (OpenID Connect Core §3.1.3.7 step 3). Any other
+   * extra audience fails the login (`ID_TOKEN_INVALID`, claim `aud`). Default `[]`.
+   */
+  trustedAudiences?: string[]
+  /**
+   * Seconds the provider's JSON Web Key Set is kept before the next token refetches it, so that keys the provider
+   * removed stop being trusted. A token with an unknown `kid` refetches sooner (at most once a second). Default `600`.
+   */
+  jwksCacheMaxAge?: number
   /** Send an S256 PKCE challenge and verifier (not documented by Freedom ID). Default `false`. */
   pkce?: boolean
   /** Absolute URL of the app's revoke route, sent as `revoke_uri` in the token request. Default: not sent. */
@@ -112,6 +138,9 @@ export interface ResolvedOptions {
   maxAge: number | undefined
   timeout: number
   tokenRequestFormat: 'json' | 'form'
+  clientAuthMethod: ClientAuthMethod
+  trustedAudiences: string[]
+  jwksCacheMaxAge: number
   pkce: boolean
   revokeURL: string | undefined
   sessionIndex: SessionBinder | undefined
@@ -247,7 +276,7 @@ export function resolveOptions(input: FreedomIdStrategyOptions): ResolvedOptions
   if (input === null || typeof input !== 'object') throw new TypeError('FreedomIdStrategy requires an options object')
   const options = input as unknown as Record<string, unknown>
   const protocol = oneOf(options, 'protocol', ['oidc', 'oauth2'] as const, 'oidc')
-  const issuer = (absoluteURL(options, 'issuer') ?? DEFAULT_ISSUER).replace(/\/+$/, '')
+  const issuer = absoluteURL(options, 'issuer') ?? DEFAULT_ISSUER
   const extraGrants = stringList(options, 'extraGrants') ?? []
   const scope = parseScope(options.scope, protocol, extraGrants)
   const oidc = protocol === 'oidc'
@@ -264,9 +293,9 @@ export function resolveOptions(input: FreedomIdStrategyOptions): ResolvedOptions
     callbackURL: resolveCallbackURL(options, origins),
     origins,
     issuer,
-    authorizationURL: absoluteURL(options, 'authorizationURL') ?? `${issuer}${oidc ? '/openid' : '/api/v1/oauth/authorize'}`,
-    tokenURL: absoluteURL(options, 'tokenURL') ?? `${issuer}${oidc ? '/api/v1/oidc/token' : '/api/v1/oauth/token'}`,
-    userInfoURL: absoluteURL(options, 'userInfoURL') ?? `${issuer}${oidc ? '/api/v1/oidc/userinfo' : '/api/v1/oauth/user'}`,
+    authorizationURL: absoluteURL(options, 'authorizationURL') ?? issuerURL(issuer, oidc ? '/openid' : '/api/v1/oauth/authorize'),
+    tokenURL: absoluteURL(options, 'tokenURL') ?? issuerURL(issuer, oidc ? '/api/v1/oidc/token' : '/api/v1/oauth/token'),
+    userInfoURL: absoluteURL(options, 'userInfoURL') ?? issuerURL(issuer, oidc ? '/api/v1/oidc/userinfo' : '/api/v1/oauth/user'),
     jwksURI: absoluteURL(options, 'jwksURI'),
     scope,
     extraGrants,
@@ -275,6 +304,9 @@ export function resolveOptions(input: FreedomIdStrategyOptions): ResolvedOptions
     maxAge: number(options, 'maxAge', 'non-negative'),
     timeout: number(options, 'timeout', 'positive integer') ?? 10_000,
     tokenRequestFormat: oneOf(options, 'tokenRequestFormat', ['json', 'form'] as const, 'json'),
+    clientAuthMethod: oneOf(options, 'clientAuthMethod', ['basic', 'client_secret_basic', 'client_secret_post'] as const, 'basic'),
+    trustedAudiences: stringList(options, 'trustedAudiences') ?? [],
+    jwksCacheMaxAge: number(options, 'jwksCacheMaxAge', 'non-negative') ?? 600,
     pkce: boolean(options, 'pkce', false),
     revokeURL: absoluteURL(options, 'revokeURL'),
     sessionIndex: resolveSessionIndex(options),

@@ -45,6 +45,19 @@ function single(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined
 }
 
+/** Freedom ID's OAuth2 `error_code` when the user cancels (API.md §6; the emulator sends it on cancel). */
+const FREEDOM_ID_CANCEL_CODE = '100102'
+
+function stateMissing(): FreedomIdError {
+  return new FreedomIdError(
+    'STATE_MISSING',
+    'No pending Freedom ID login matches this callback\'s "state". Usual causes: the session cookie (or the login ' +
+      'cookie of cookieLoginState) was not sent back (SameSite, a non-HTTPS callback with a Secure cookie, or the ' +
+      'callback on another domain than the login), the login was started more than 10 minutes ago, this callback ' +
+      'was already used, or the cookie was changed or made under a secret no longer listed.',
+  )
+}
+
 /**
  * What the strategy inherits from passport-oauth2's `OAuth2Strategy`, and the actions Passport gives it per request.
  * Declared here rather than taken from `@types/passport-oauth2`, so that the published types need no package the
@@ -127,6 +140,7 @@ export class FreedomIdStrategy extends OAuth2Strategy {
     this._keys = new KeySource({
       issuer: resolved.issuer,
       http: this._http,
+      maxAge: resolved.jwksCacheMaxAge * 1000,
       ...(resolved.jwksURI !== undefined && { jwksURI: resolved.jwksURI }),
     })
   }
@@ -153,7 +167,9 @@ export class FreedomIdStrategy extends OAuth2Strategy {
       return
     }
     const code = this._options.protocol === 'oauth2' ? query.authorization_code : query.code
-    if (code !== undefined) {
+    // A `state` marks a callback even without a code: finishing it (CODE_MISSING) instead of starting a new login
+    // keeps a provider that redirects straight back from looping.
+    if (code !== undefined || query.state !== undefined) {
       this._finish(req, res, query, options).catch((err: unknown) => this.error(err as Error))
       return
     }
@@ -234,17 +250,10 @@ export class FreedomIdStrategy extends OAuth2Strategy {
     const oauth2 = o.protocol === 'oauth2'
     const record = await this._takeRecord(req, res, query)
     if (!record) {
-      this._failWith(
-        new FreedomIdError(
-          'STATE_MISSING',
-          'No pending Freedom ID login matches this callback\'s "state". Usual causes: the session cookie (or the login ' +
-            'cookie of cookieLoginState) was not sent back (SameSite, a non-HTTPS callback with a Secure cookie, or the ' +
-            'callback on another domain than the login), the login was started more than 10 minutes ago, this callback ' +
-            'was already used, or the cookie was changed or made under a secret no longer listed.',
-        ),
-      )
+      this._failWith(stateMissing())
       return
     }
+    if (!(await this._checkCallbackIssuer(query))) return
     const code = single(oauth2 ? query.authorization_code : query.code)
     if (code === undefined) {
       this._failWith(new FreedomIdError('CODE_MISSING', 'The callback carries no usable authorization code.'))
@@ -310,23 +319,68 @@ export class FreedomIdStrategy extends OAuth2Strategy {
     }
   }
 
-  /** @internal */
+  /**
+   * RFC 9207: a callback's `iss` must be the configured issuer exactly; a callback without one fails when the
+   * provider's discovery document advertises `authorization_response_iss_parameter_supported`. Fails the login and
+   * returns false otherwise. @internal
+   */
+  async _checkCallbackIssuer(query: Query): Promise<boolean> {
+    const o = this._options
+    if (o.protocol === 'oauth2') return true
+    const iss = query.iss
+    if (iss !== undefined) {
+      if (iss === o.issuer) return true
+      this._failWith(
+        new FreedomIdError(
+          'ISSUER_MISMATCH',
+          `The callback's "iss" is not "${o.issuer}" (RFC 9207): the response may come from another provider, so the ` +
+            'login was refused. Check the "issuer" option if this provider is the right one.',
+        ),
+      )
+      return false
+    }
+    if (!(await this._keys.advertisesCallbackIssuer())) return true
+    this._failWith(
+      new FreedomIdError(
+        'ISSUER_MISMATCH',
+        'The callback has no "iss", although the provider\'s discovery document says it always sends one ' +
+          '(authorization_response_iss_parameter_supported, RFC 9207): the login was refused.',
+      ),
+    )
+    return false
+  }
+
+  /**
+   * An error callback ends the pending login its `state` names; without one (STATE_MISSING) it is not this session's
+   * login, so the provider's text is not trusted. The provider's `error_description` goes to `providerMessage`,
+   * never into the message an app may show. @internal
+   */
   async _providerErrorCallback(req: Request, res: ServerResponse | undefined, query: Query): Promise<void> {
-    await this._takeRecord(req, res, query)
+    const record = await this._takeRecord(req, res, query)
+    if (!record) {
+      this._failWith(stateMissing())
+      return
+    }
+    if (!(await this._checkCallbackIssuer(query))) return
     const error = single(query.error)
     const errorCode = single(query.error_code)
     const description = single(query.error_description)
-    if (error === 'access_denied') {
-      this._failWith(new FreedomIdError('ACCESS_DENIED', description ?? 'The user cancelled the Freedom ID sign-in.'))
+    const details = {
+      ...(errorCode !== undefined && { providerCode: Number.isNaN(Number(errorCode)) ? errorCode : Number(errorCode) }),
+      ...(error !== undefined && errorCode === undefined && { providerCode: error }),
+      ...(description !== undefined && { providerMessage: description }),
+    }
+    if (error === 'access_denied' || (error === undefined && errorCode === FREEDOM_ID_CANCEL_CODE)) {
+      this._failWith(new FreedomIdError('ACCESS_DENIED', 'The user cancelled the Freedom ID sign-in.', details))
       return
     }
-    const what = error !== undefined ? `error "${error}"` : `error_code ${errorCode ?? '(empty)'}`
-    const details = errorCode !== undefined ? { providerCode: Number.isNaN(Number(errorCode)) ? errorCode : Number(errorCode) } : {}
+    const what = error !== undefined ? `error "${error.slice(0, 64)}"` : `error_code ${(errorCode ?? '(empty)').slice(0, 32)}`
     this._failWith(
-      new FreedomIdError('AUTHORIZATION_ERROR', `Freedom ID ended the sign-in with ${what}${description ? `: ${description}` : ''}.`, {
-        ...details,
-        ...(description !== undefined && { providerMessage: description }),
-      }),
+      new FreedomIdError(
+        'AUTHORIZATION_ERROR',
+        `Freedom ID ended the sign-in with ${what}. The provider's description, if any, is in "providerMessage".`,
+        details,
+      ),
     )
   }
 
@@ -342,7 +396,13 @@ export class FreedomIdStrategy extends OAuth2Strategy {
   /** @internal */
   _failWith(err: FreedomIdError): void {
     debug('login failed: %s', err.code)
-    const challenge = { message: err.message, code: err.code, ...(err.claim !== undefined && { claim: err.claim }) }
+    const challenge = {
+      message: err.message,
+      code: err.code,
+      ...(err.claim !== undefined && { claim: err.claim }),
+      ...(err.providerCode !== undefined && { providerCode: err.providerCode }),
+      ...(err.providerMessage !== undefined && { providerMessage: err.providerMessage }),
+    }
     this.fail(challenge as { message: string }, err.status)
   }
 

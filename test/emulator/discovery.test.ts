@@ -7,7 +7,7 @@ describe('discovery and JWKS', () => {
     const emulator = createEmulator({ issuer: 'http://127.0.0.1:4000/' })
     const res = await request(emulator.app).get('/.well-known/openid-configuration').expect(200)
     expect(res.body).toEqual({
-      issuer: 'http://127.0.0.1:4000',
+      issuer: 'http://127.0.0.1:4000/',
       authorization_endpoint: 'http://127.0.0.1:4000/openid',
       token_endpoint: 'http://127.0.0.1:4000/api/v1/oidc/token',
       userinfo_endpoint: 'http://127.0.0.1:4000/api/v1/oidc/userinfo',
@@ -22,6 +22,27 @@ describe('discovery and JWKS', () => {
       claims_supported: expect.arrayContaining(['sub', 'nonce', 'auth_time', 'email', 'phones', 'date_of_birth']),
     })
     expect(emulator.stats.discovery).toBe(1)
+  })
+
+  it.each([
+    [{ issuer: 'http://127.0.0.1:4000' }, 'http://127.0.0.1:4000'],
+    [{ issuer: 'http://127.0.0.1:4000', issuerTrailingSlash: true }, 'http://127.0.0.1:4000/'],
+    [{ issuer: 'http://127.0.0.1:4000/', issuerTrailingSlash: false }, 'http://127.0.0.1:4000'],
+  ])('with %j the issuer is %s, and every URL has one slash after the host', async (options, issuer) => {
+    const emulator = createEmulator(options)
+    expect(emulator.issuer).toBe(issuer)
+    const res = await request(emulator.app).get('/.well-known/openid-configuration').expect(200)
+    expect(res.body.issuer).toBe(issuer)
+    expect(res.body.authorization_endpoint).toBe('http://127.0.0.1:4000/openid')
+    expect(res.body.jwks_uri).toBe('http://127.0.0.1:4000/.well-known/jwks.json')
+  })
+
+  it('advertises RFC 9207 iss on callbacks only when authorizationResponseIss is on', async () => {
+    const off = await request(createEmulator().app).get('/.well-known/openid-configuration').expect(200)
+    expect(off.body.authorization_response_iss_parameter_supported).toBeUndefined()
+    const on = await request(createEmulator({ authorizationResponseIss: true }).app).get('/.well-known/openid-configuration').expect(200)
+    expect(on.body.authorization_response_iss_parameter_supported).toBe(true)
+    expect(() => createEmulator({ authorizationResponseIss: 'yes' as never })).toThrow('"authorizationResponseIss"')
   })
 
   it('advertises the configured signing algorithm', async () => {

@@ -90,6 +90,23 @@ describe('GET /openid', () => {
     expect(params.get('code')).toBeNull()
   })
 
+  it.each([
+    [{}, null],
+    [{ authorizationResponseIss: true }, 'http://127.0.0.1:4000'],
+    [{ authorizationResponseIss: true, issuerTrailingSlash: true }, 'http://127.0.0.1:4000/'],
+  ])('with %j the success and cancel callbacks carry iss %s (RFC 9207)', async (options, iss) => {
+    const emulator = createEmulator({ issuer: 'http://127.0.0.1:4000', ...options })
+    emulator.setAutoLogin(aigerim.sub)
+    const success = await request(emulator.app).get(`/openid?${authorizeQuery()}`).expect(302)
+    expect(new URL(success.headers.location!).searchParams.get('iss')).toBe(iss)
+    emulator.setAutoLogin(false)
+    const page = await request(emulator.app).get(`/openid?${authorizeQuery()}`).expect(200)
+    const cancel = await request(emulator.app).post('/openid/decide').type('form').send({ ...consentForm(page.text), cancel: '1' }).expect(303)
+    expect(new URL(cancel.headers.location!).searchParams.get('iss')).toBe(iss)
+    const invalid = await request(emulator.app).get(`/openid?${authorizeQuery({ response_type: 'token' })}`).expect(302)
+    expect(new URL(invalid.headers.location!).searchParams.get('iss')).toBe(iss)
+  })
+
   it('accepts a decision once per sign-in', async () => {
     const emulator = createEmulator()
     const page = await request(emulator.app).get(`/openid?${authorizeQuery()}`).expect(200)

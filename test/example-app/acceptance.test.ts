@@ -131,7 +131,7 @@ describe('failed sign-ins', () => {
     expect(callback.searchParams.get('error')).toBe('access_denied')
     await agent.get(`${callback.pathname}${callback.search}`).expect(302).expect('location', '/?error=ACCESS_DENIED')
     const home = await agent.get('/?error=ACCESS_DENIED').expect(200)
-    expect(home.text).toContain('<div class="alert error" role="alert">The user cancelled</div>')
+    expect(home.text).toContain('<div class="alert error" role="alert">The user cancelled the Freedom ID sign-in.</div>')
     expect(home.text).toContain('Sign in with Freedom ID')
     const again = await agent.get('/?error=ACCESS_DENIED').expect(200)
     expect(again.text).toContain('The sign-in failed (ACCESS_DENIED).')
@@ -160,8 +160,8 @@ describe('failed sign-ins', () => {
     await agent.get('/profile').expect(302).expect('location', '/')
   })
 
-  it('sends a failure on the start route home too, instead of a bare 401', async () => {
-    await request(app.url).get('/auth/freedom-id?error=access_denied').expect(302).expect('location', '/?error=ACCESS_DENIED')
+  it('sends a failure on the start route home too, instead of a bare 401 (an error without a pending login is STATE_MISSING)', async () => {
+    await request(app.url).get('/auth/freedom-id?error=access_denied').expect(302).expect('location', '/?error=STATE_MISSING')
   })
 
   test.each([

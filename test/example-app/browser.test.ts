@@ -112,7 +112,7 @@ describeWithChromium('the example app in a real browser', () => {
       await page.getByRole('button', { name: 'Cancel' }).click()
       await page.waitForURL(`${urls.app}/?error=ACCESS_DENIED`)
       await shot(page, 'cancel-1-failure-shown')
-      expect(await page.getByRole('alert').textContent()).toBe('The user cancelled')
+      expect(await page.getByRole('alert').textContent()).toBe('The user cancelled the Freedom ID sign-in.')
     } finally {
       await context.close()
     }

@@ -25,11 +25,14 @@ describe('FreedomIdStrategy options', () => {
       userInfoURL: 'https://passport.freedompay.kz/api/v1/oidc/userinfo',
       jwksURI: undefined,
       scope: ['openid'],
-      idTokenSigningAlgs: ['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256'],
+      idTokenSigningAlgs: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519', 'HS256'],
       clockTolerance: 30,
       maxAge: undefined,
       timeout: 10000,
       tokenRequestFormat: 'json',
+      clientAuthMethod: 'basic',
+      trustedAudiences: [],
+      jwksCacheMaxAge: 600,
       pkce: false,
       skipUserProfile: false,
       passReqToCallback: false,
@@ -38,10 +41,31 @@ describe('FreedomIdStrategy options', () => {
     expect(typeof s._options.loginState.put).toBe('function')
   })
 
-  it('derives the default URLs from issuer, without a trailing slash', () => {
-    const s = new FreedomIdStrategy({ ...base, issuer: 'http://127.0.0.1:4000/' }, verify)
-    expect(s._options.issuer).toBe('http://127.0.0.1:4000')
-    expect(s._options.tokenURL).toBe('http://127.0.0.1:4000/api/v1/oidc/token')
+  it.each([
+    ['http://127.0.0.1:4000/', 'http://127.0.0.1:4000'],
+    ['http://127.0.0.1:4000', 'http://127.0.0.1:4000'],
+    ['https://op.example/tenant/', 'https://op.example/tenant'],
+  ])('keeps the issuer %s exactly as given and joins the default URLs with one slash', (issuer, base_) => {
+    const s = new FreedomIdStrategy({ ...base, issuer }, verify)
+    expect(s._options.issuer).toBe(issuer)
+    expect(s._options.authorizationURL).toBe(`${base_}/openid`)
+    expect(s._options.tokenURL).toBe(`${base_}/api/v1/oidc/token`)
+    expect(s._options.userInfoURL).toBe(`${base_}/api/v1/oidc/userinfo`)
+    const oauth2 = new FreedomIdStrategy({ ...base, issuer, protocol: 'oauth2', scope: ['read.email'] }, verify)
+    expect(oauth2._options.authorizationURL).toBe(`${base_}/api/v1/oauth/authorize`)
+  })
+
+  it('accepts Ed25519, the fully-specified EdDSA name, in idTokenSigningAlgs', () => {
+    expect(new FreedomIdStrategy({ ...base, idTokenSigningAlgs: ['Ed25519'] }, verify)._options.idTokenSigningAlgs).toEqual(['Ed25519'])
+  })
+
+  it.each([
+    ['clientAuthMethod', { clientAuthMethod: 'client_secret_jwt' }],
+    ['trustedAudiences', { trustedAudiences: 5 as unknown as string[] }],
+    ['trustedAudiences', { trustedAudiences: [''] }],
+    ['jwksCacheMaxAge', { jwksCacheMaxAge: -1 }],
+  ])('a malformed %s is a TypeError naming it', (name, extra) => {
+    expect(() => new FreedomIdStrategy({ ...base, ...(extra as object) }, verify)).toThrow(new RegExp(`"${name}"`))
   })
 
   it('always sends openid and accepts a space-separated scope', () => {

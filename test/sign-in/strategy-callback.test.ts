@@ -4,6 +4,7 @@ import { fakeRequest, fakeSession, run } from '../helpers/strategy-harness.js'
 import { errorOf, failure, login } from '../helpers/login.js'
 import { closedPort } from '../helpers/http-server.js'
 import { strategyMaker } from '../helpers/strategies.js'
+import { request } from 'undici'
 
 const user = DEFAULT_USERS[0]!
 let emulator: RunningEmulator
@@ -98,33 +99,113 @@ describe('the callback', () => {
 })
 
 describe('provider error callbacks', () => {
-  it('treats access_denied as a plain failure with the description, and consumes the record', async () => {
+  async function pending(s: ReturnType<typeof strategy>, session: ReturnType<typeof fakeSession>): Promise<string> {
+    const start = await run(s, fakeRequest({ session }))
+    return new URL((start as { url: string }).url).searchParams.get('state')!
+  }
+
+  it('treats access_denied as a plain failure, keeps the description out of the message, and consumes the record', async () => {
+    const s = strategy()
+    const session = fakeSession()
+    const state = await pending(s, session)
+    const outcome = await run(s, fakeRequest({ session, url: `/cb?error=access_denied&error_description=The+user+cancelled&state=${state}` }))
+    expect(failure(outcome)).toMatchObject({ code: 'ACCESS_DENIED', message: 'The user cancelled the Freedom ID sign-in.', providerMessage: 'The user cancelled' })
+    expect(session['freedom-id']).toBeUndefined()
+  })
+
+  it.each([
+    ['no state', ''],
+    ['a state of no pending login', '&state=forged'],
+  ])('an error callback with %s fails with STATE_MISSING and never shows the provided text', async (_name, stateParam) => {
+    const s = strategy()
+    const session = fakeSession()
+    const state = await pending(s, session)
+    const outcome = await run(s, fakeRequest({ session, url: `/cb?error=access_denied&error_description=Call+0800+now${stateParam}` }))
+    const challenge = failure(outcome)
+    expect(challenge.code).toBe('STATE_MISSING')
+    expect(JSON.stringify(challenge)).not.toContain('0800')
+    expect(Object.keys(session['freedom-id'] as object)).toEqual([state])
+  })
+
+  it("treats Freedom ID's cancel code 100102 as ACCESS_DENIED", async () => {
+    const s = strategy()
+    const session = fakeSession()
+    const state = await pending(s, session)
+    const challenge = failure(await run(s, fakeRequest({ session, url: `/cb?error_code=100102&state=${state}` })))
+    expect(challenge).toMatchObject({ code: 'ACCESS_DENIED', providerCode: 100102 })
+  })
+
+  it("fails another Freedom ID error_code as AUTHORIZATION_ERROR naming it", async () => {
+    const s = strategy()
+    const session = fakeSession()
+    const state = await pending(s, session)
+    const challenge = failure(await run(s, fakeRequest({ session, url: `/cb?error_code=100199&state=${state}` })))
+    expect(challenge).toMatchObject({ code: 'AUTHORIZATION_ERROR', providerCode: 100199 })
+    expect(challenge.message).toContain('100199')
+  })
+
+  it('fails any other OAuth error with its code in the message and its description only in providerMessage', async () => {
+    const s = strategy()
+    const session = fakeSession()
+    const state = await pending(s, session)
+    const outcome = await run(s, fakeRequest({ session, url: `/cb?error=server_error&error_description=Try+later&state=${state}` }))
+    const challenge = failure(outcome)
+    expect(challenge).toMatchObject({ code: 'AUTHORIZATION_ERROR', providerCode: 'server_error', providerMessage: 'Try later' })
+    expect(challenge.message).toContain('server_error')
+    expect(challenge.message).not.toContain('Try later')
+  })
+
+  it('fails a malformed error parameter without throwing', async () => {
+    const s = strategy()
+    const session = fakeSession()
+    const state = await pending(s, session)
+    const req = fakeRequest({ session, query: { error: ['a', 'b'], state } })
+    expect(failure(await run(s, req)).code).toBe('AUTHORIZATION_ERROR')
+  })
+})
+
+describe('the user cancelling on the emulator', () => {
+  it('fails with ACCESS_DENIED, a message of ours and the provider\'s text in providerMessage; a replay is STATE_MISSING', async () => {
+    const s = strategy()
+    const session = fakeSession()
+    const start = await run(s, fakeRequest({ session }))
+    emulator.setAutoLogin(false)
+    try {
+      const page = await request((start as { url: string }).url)
+      const transaction = /name="transaction" value="([^"]+)"/.exec(await page.body.text())![1]!
+      const decided = await request(`${emulator.url}/openid/decide`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ transaction, cancel: '1' }).toString(),
+      })
+      await decided.body.dump()
+      const callback = new URL(String(decided.headers.location)).search
+      const challenge = failure(await run(s, fakeRequest({ session, url: `/cb${callback}` })))
+      expect(challenge).toMatchObject({ code: 'ACCESS_DENIED', message: 'The user cancelled the Freedom ID sign-in.', providerMessage: 'The user cancelled' })
+      expect(failure(await run(s, fakeRequest({ session, url: `/cb${callback}` }))).code).toBe('STATE_MISSING')
+    } finally {
+      emulator.setAutoLogin(user.sub)
+    }
+  })
+})
+
+describe('a callback without a code', () => {
+  it('with the pending login\'s state fails with CODE_MISSING, consumes the login and does not start another', async () => {
     const s = strategy()
     const session = fakeSession()
     const start = await run(s, fakeRequest({ session }))
     const state = new URL((start as { url: string }).url).searchParams.get('state')!
-    const outcome = await run(s, fakeRequest({ session, url: `/cb?error=access_denied&error_description=The+user+cancelled&state=${state}` }))
-    expect(failure(outcome)).toMatchObject({ code: 'ACCESS_DENIED', message: 'The user cancelled' })
+    const outcome = await run(s, fakeRequest({ session, url: `/cb?state=${state}` }))
+    expect(failure(outcome).code).toBe('CODE_MISSING')
+    expect(outcome).toMatchObject({ status: 400 })
     expect(session['freedom-id']).toBeUndefined()
+    expect(emulator.stats.token).toBe(0)
   })
 
-  it("fails with Freedom ID's error_code in the message", async () => {
-    const outcome = await run(strategy(), fakeRequest({ url: '/cb?error_code=100102' }))
-    const challenge = failure(outcome)
-    expect(challenge.code).toBe('AUTHORIZATION_ERROR')
-    expect(challenge.message).toContain('100102')
-  })
-
-  it('fails any other OAuth error with its code and description', async () => {
-    const outcome = await run(strategy(), fakeRequest({ url: '/cb?error=server_error&error_description=Try+later' }))
-    const challenge = failure(outcome)
-    expect(challenge.code).toBe('AUTHORIZATION_ERROR')
-    expect(challenge.message).toMatch(/server_error.*Try later/)
-  })
-
-  it('fails a malformed error parameter without throwing', async () => {
-    const req = fakeRequest({ query: { error: ['a', 'b'] } })
-    expect(failure(await run(strategy(), req)).code).toBe('AUTHORIZATION_ERROR')
+  it('through the emulator: a provider that sends the user back with the state alone does not loop', async () => {
+    const { outcome } = await login(strategy(), { editCallback: (q) => q.delete('code') })
+    expect(failure(outcome).code).toBe('CODE_MISSING')
+    expect(emulator.stats.authorize).toBe(1)
   })
 })
 
