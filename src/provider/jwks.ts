@@ -70,7 +70,7 @@ function milliseconds(name: string, value: unknown, fallback: number): number {
  * discovery document.
  *
  * The JWKS URL comes from `jwksURI`, or else from discovery, fetched lazily on the first asymmetric token and
- * kept once it succeeds; a failed discovery is retried by the next token. The JWKS is kept for `maxAge`; then the
+ * kept once it succeeds; a failed discovery is retried by the next token (at most once per `cooldown`). The JWKS is kept for `maxAge`; then the
  * next token refetches it and keys no longer listed stop being trusted. A token whose `kid` the kept set does not
  * know waits for one refetch, started at least `cooldown` after the previous fetch and shared by every token that
  * needs it (single flight); concurrent first tokens share one fetch too. Create one per strategy.
@@ -95,6 +95,7 @@ export class KeySource {
   /** @internal */ _metadata: Record<string, unknown> | undefined
   /** @internal */ _discovering: Promise<Record<string, unknown>> | undefined
   /** @internal */ _discoveryFailedAt = Number.NEGATIVE_INFINITY
+  /** @internal */ _discoveryError: unknown
 
   constructor(options: KeySourceOptions) {
     if (typeof options?.issuer !== 'string' || !URL.canParse(options.issuer)) {
@@ -162,6 +163,7 @@ export class KeySource {
         (doc) => (this._metadata = doc),
         (err: unknown) => {
           this._discoveryFailedAt = Date.now()
+          this._discoveryError = err
           throw err
         },
       )
@@ -196,6 +198,8 @@ export class KeySource {
 
   /** @internal */
   async _jwksURLFromDiscovery(): Promise<URL> {
+    // A discovery that failed less than `cooldown` ago (e.g. for this login's RFC 9207 check) is not asked again.
+    if (this._metadata === undefined && Date.now() - this._discoveryFailedAt < this._cooldown) throw this._discoveryError
     const doc = await this.discoveryDocument()
     if (typeof doc.jwks_uri !== 'string' || !URL.canParse(doc.jwks_uri)) {
       throw this._unavailable(`The discovery document ${describeURL(discoveryURL(this._issuer))} has no absolute "jwks_uri".`)

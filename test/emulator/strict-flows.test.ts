@@ -57,10 +57,11 @@ beforeEach(() => {
 })
 
 describe('OIDC against the strict emulator', () => {
-  it("signs in with the README's options: an HS256 id_token checked with the client secret, no discovery, no JWKS", async () => {
+  it("signs in with the README's options: an HS256 id_token checked with the client secret, no JWKS (discovery asked once, for RFC 9207)", async () => {
     const { outcome } = await login(oidc())
     expect(outcome).toMatchObject({ type: 'success', user: { id: user.sub } })
-    expect(emulator.stats).toMatchObject({ discovery: 0, jwks: 0 })
+    // One discovery request (a 404 here): whether the provider promises RFC 9207 `iss` on callbacks. No JWKS.
+    expect(emulator.stats).toMatchObject({ discovery: 1, jwks: 0 })
   })
 
   it('with RS256 id_tokens and neither discovery nor jwksURI, the first login fails with JWKS_UNAVAILABLE saying to set jwksURI', async () => {

@@ -296,12 +296,15 @@ describe('KeySource failures', () => {
     }
   })
 
-  it('a failed discovery is retried by the next token', async () => {
+  it('a failed discovery is retried by the next token once cooldown has passed', async () => {
     provider.reply = () => ({ status: 503 })
     const keys = source()
     const token = await sign(keyA)
     expect((await rejection(verify(token, keys))).code).toBe('JWKS_UNAVAILABLE')
     serve(keyA.jwk)
+    expect((await rejection(verify(token, keys))).code).toBe('JWKS_UNAVAILABLE')
+    expect(keys.stats).toEqual({ discovery: 1, jwks: 0 })
+    advanceClock(1000)
     await expect(verify(token, keys)).resolves.toMatchObject({ sub: '42' })
     expect(keys.stats).toEqual({ discovery: 2, jwks: 1 })
   })
