@@ -147,8 +147,10 @@ export function createTokenRefresher(options: TokenRefresherOptions): RequestHan
     if (sessionIndex === undefined) return
     const maxAge = session.cookie?.maxAge
     const ttl = typeof maxAge === 'number' && maxAge > 0 ? Math.ceil(maxAge / 1000) : sessionIndex.ttl
-    // A cookie session (no id) is bound without one, so that a revoke of the new token id still marks it.
-    await sessionIndex.bind(tokenId, typeof req.sessionID === 'string' ? req.sessionID : null, Math.max(ttl, 1))
+    // A cookie session (no id) is bound without one, so that a revoke of the new token id still marks it. The
+    // session stays bound to the ids before it too: Freedom ID may POST the id the sign-in returned, not the newest.
+    const sessionId = typeof req.sessionID === 'string' ? req.sessionID : null
+    await sessionIndex.bind(tokenId, sessionId, Math.max(ttl, 1), { keepPrevious: true })
   }
 
   async function refresh(req: RefreshRequest, res: Response, next: NextFunction): Promise<void> {

@@ -4,6 +4,7 @@ import {
   assertPositiveInteger,
   normalizeTokenId,
   toTtlMs,
+  type BindOptions,
   type SessionIndex,
 } from './types.js'
 import { OrderedTable } from './ordered-table.js'
@@ -63,7 +64,7 @@ export class MemorySessionIndex implements SessionIndex {
     this._now = options.now ?? Date.now
   }
 
-  async bind(tokenId: string, sessionId: string | null, ttlSeconds: number = this.ttl): Promise<void> {
+  async bind(tokenId: string, sessionId: string | null, ttlSeconds: number = this.ttl, options: BindOptions = {}): Promise<void> {
     assertId('tokenId', tokenId)
     if (sessionId !== null) assertId('sessionId', sessionId)
     const now = this._now()
@@ -71,7 +72,7 @@ export class MemorySessionIndex implements SessionIndex {
     const key = normalizeTokenId(tokenId)
     if (sessionId !== null) {
       const previous = this._live(this._owners, sessionId, now)
-      if (previous !== undefined && previous.tokenId !== key) this._leave(previous.tokenId, sessionId, now)
+      if (previous !== undefined && previous.tokenId !== key && !options.keepPrevious) this._leave(previous.tokenId, sessionId, now)
     }
     const binding = this._live(this._bindings, key, now)
     const sessionIds = new Set(binding?.sessionIds)

@@ -7,6 +7,7 @@ import {
   assertTimeout,
   normalizeTokenId,
   toTtlMs,
+  type BindOptions,
   type SessionIndex,
 } from './types.js'
 
@@ -50,7 +51,8 @@ export interface RedisSessionIndexOptions {
 }
 
 // KEYS: sessions set, owner key, sessionless mark. ARGV: session id ('' for none), ttl ms, token id, sessions key
-// prefix. A bind never shortens a lifetime; a session bound to another token id before leaves that token's set.
+// prefix, '1' to keep the previous binding. A bind never shortens a lifetime; a session bound to another token id
+// before leaves that token's set, unless kept.
 const BIND = `
 local ttl = tonumber(ARGV[2])
 if ARGV[1] == '' then
@@ -58,7 +60,7 @@ if ARGV[1] == '' then
   return 1
 end
 local previous = redis.call('GET', KEYS[2])
-if previous and previous ~= ARGV[3] then redis.call('SREM', ARGV[4] .. previous, ARGV[1]) end
+if previous and previous ~= ARGV[3] and ARGV[5] ~= '1' then redis.call('SREM', ARGV[4] .. previous, ARGV[1]) end
 redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 redis.call('SET', KEYS[2], ARGV[3], 'PX', ttl)
@@ -120,13 +122,14 @@ export class RedisSessionIndex implements SessionIndex {
     }
   }
 
-  async bind(tokenId: string, sessionId: string | null, ttlSeconds: number = this.ttl): Promise<void> {
+  async bind(tokenId: string, sessionId: string | null, ttlSeconds: number = this.ttl, options: BindOptions = {}): Promise<void> {
     assertId('tokenId', tokenId)
     if (sessionId !== null) assertId('sessionId', sessionId)
     const ttl = toTtlMs('ttlSeconds', ttlSeconds)
     const token = normalizeTokenId(tokenId)
     const keys = [this._sessionsKey(token), this._ownerKey(sessionId ?? ''), this._boundKey(token)]
-    await this._call(['EVAL', BIND, '3', ...keys, sessionId ?? '', String(ttl), token, this._sessionsKey('')])
+    const keep = options.keepPrevious ? '1' : '0'
+    await this._call(['EVAL', BIND, '3', ...keys, sessionId ?? '', String(ttl), token, this._sessionsKey(''), keep])
   }
 
   async unbind(sessionId: string): Promise<void> {

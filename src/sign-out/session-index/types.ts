@@ -9,10 +9,20 @@ export const SESSION_TOKEN_ID_KEY = 'freedomIdTokenId'
 
 /** Where the strategy records a login's token `id` for provider sign-out; see the revoke router. */
 export interface SessionBinder {
-  bind(tokenId: string, sessionId: string | null, ttlSeconds?: number): Promise<void>
+  bind(tokenId: string, sessionId: string | null, ttlSeconds?: number, options?: BindOptions): Promise<void>
   /** Forgets the binding of a session that has ended; the strategy calls it when the session store destroys it. */
   unbind?(sessionId: string): Promise<void>
   readonly ttl: number
+}
+
+/** Options of {@link SessionIndex.bind}. */
+export interface BindOptions {
+  /**
+   * Keep the session among the sessions of the token id it was bound to before, instead of leaving it: a token
+   * refresh binds the new token id this way, since Freedom ID may POST either the id the sign-in returned or the
+   * newest one to `revoke_uri`. Default `false` (a new login replaces the old binding).
+   */
+  keepPrevious?: boolean
 }
 
 /** Default lifetime of bindings and revoked marks, in seconds: 30 days. */
@@ -38,9 +48,11 @@ export interface SessionIndex {
    * Adds `sessionId` to the sessions of `tokenId` and records `sessionId → tokenId` (a session bound to another token
    * id before leaves it). A token id may hold several sessions. `sessionId` `null` is a session without a server-side
    * id (a cookie session): the token id is only remembered as bound, so that a revoke marks it for the guard. The
-   * binding lives `ttlSeconds` (default {@link SessionIndex.ttl}); a later bind never shortens it.
+   * binding lives `ttlSeconds` (default {@link SessionIndex.ttl}); a later bind never shortens it. With
+   * `keepPrevious`, the session also stays among the sessions of the token id it was bound to before (until that
+   * binding expires or is revoked).
    */
-  bind(tokenId: string, sessionId: string | null, ttlSeconds?: number): Promise<void>
+  bind(tokenId: string, sessionId: string | null, ttlSeconds?: number, options?: BindOptions): Promise<void>
 
   /**
    * Removes the binding of `sessionId` (its `sessionId → tokenId` record and its place among the token id's sessions);

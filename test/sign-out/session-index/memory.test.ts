@@ -29,6 +29,20 @@ describe('MemorySessionIndex', () => {
     expect(await index.revoke(OTHER)).toEqual(['sid-c'])
   })
 
+  test('a bind with keepPrevious (a token refresh) leaves the session under the old token id too; a plain bind moves it', async () => {
+    const index = new MemorySessionIndex()
+    await index.bind(TOKEN, 'sid-a')
+    await index.bind(OTHER, 'sid-a', undefined, { keepPrevious: true })
+    expect(await index.tokenIdOf('sid-a')).toBe(OTHER)
+    expect(await index.revoke(TOKEN)).toEqual(['sid-a'])
+    expect(await index.revoke(OTHER)).toEqual(['sid-a'])
+    const moved = new MemorySessionIndex()
+    await moved.bind(TOKEN, 'sid-b')
+    await moved.bind(OTHER, 'sid-b')
+    expect(await moved.revoke(TOKEN)).toBeUndefined()
+    expect(await moved.revoke(OTHER)).toEqual(['sid-b'])
+  })
+
   test('a repeated revoke returns nothing and keeps the mark', async () => {
     const index = new MemorySessionIndex()
     await index.bind(TOKEN, 'sid-a')

@@ -6,6 +6,9 @@ import { RedisSessionIndex } from '../../../src/sign-out/session-index/redis.js'
 import { describeWithRedis, startRedis, type RedisServer } from '../../helpers/redis.js'
 
 const TOKEN = '01953bd1-a6d3-739e-8aa3-83e881f09055'
+const OTHER = '01953bd1-a6d3-739e-8aa3-83e881f09056'
+const THIRD = '01953bd1-a6d3-739e-8aa3-83e881f09057'
+const FOURTH = '01953bd1-a6d3-739e-8aa3-83e881f09058'
 
 /** Sends raw commands on a connection of its own, to inspect the server. */
 interface Inspector {
@@ -100,6 +103,17 @@ describeWithRedis('RedisSessionIndex', () => {
       expect(await index.isRevoked(TOKEN)).toBe(true)
       expect(await index.revoke(TOKEN)).toEqual([])
       expect(await index.isRevoked(TOKEN)).toBe(true)
+    })
+
+    test('a bind with keepPrevious (a token refresh) leaves the session under the old token id too; a plain bind moves it', async () => {
+      await index.bind(TOKEN, 'sid-a')
+      await index.bind(OTHER, 'sid-a', undefined, { keepPrevious: true })
+      expect(await index.revoke(TOKEN)).toEqual(['sid-a'])
+      expect(await index.revoke(OTHER)).toEqual(['sid-a'])
+      await index.bind(THIRD, 'sid-b')
+      await index.bind(FOURTH, 'sid-b')
+      expect(await index.revoke(THIRD)).toBeUndefined()
+      expect(await index.revoke(FOURTH)).toEqual(['sid-b'])
     })
 
     test('revoking an unknown token id returns undefined and writes nothing', async () => {
