@@ -4,6 +4,8 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
+    // NestJS decorators need experimentalDecorators/emitDecoratorMetadata: only that suite's tsconfig sets them.
+    '/test/compat/nest/.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'test/compat/nest/tsconfig.json' }],
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
