@@ -22,7 +22,7 @@ export const MODULES = {
   },
   'revoke-router': {
     mutate: ['src/sign-out/revoke-router.ts'],
-    tests: ['test/sign-out/revoke-router*.test.ts', 'test/sign-out/revoke-request*.test.ts'],
+    tests: ['test/sign-out/revoke-router*.test.ts', 'test/sign-out/revoke-request*.test.ts', 'test/sign-out/on-revoke*.test.ts'],
   },
   'source-filter': {
     mutate: ['src/sign-out/source-filter.ts'],
