@@ -1,5 +1,7 @@
-import { describe, expect, it } from '@jest/globals'
-import { base64url, SignJWT } from 'jose'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { base64url, CompactEncrypt, errors, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
 import { FreedomIdError } from '../../src/errors.js'
 import { HttpClient } from '../../src/provider/http-client.js'
 import { KeySource } from '../../src/provider/jwks.js'
@@ -16,7 +18,28 @@ const TOLERANCE = 60
 const secret = new TextEncoder().encode(CLIENT_SECRET)
 
 /** HS256 tokens need no JWKS: the KeySource is never asked (its issuer has nothing listening). */
-const keys = new KeySource({ issuer: 'http://127.0.0.1:9', http: new HttpClient() })
+const http = new HttpClient()
+const keys = new KeySource({ issuer: 'http://127.0.0.1:9', http })
+
+/** A JWKS with one RSA key that names no alg, for algorithms the key set cannot serve. */
+let rsaKeys: KeySource
+let closeJWKS: () => Promise<void>
+beforeAll(async () => {
+  const { publicKey } = (await generateKeyPair('RS256', { extractable: true })) as { publicKey: CryptoKey }
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'plain' }
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ keys: [jwk] }))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  rsaKeys = new KeySource({ issuer: url, jwksURI: `${url}/jwks`, http })
+  closeJWKS = () => new Promise((resolve) => server.close(() => resolve()))
+})
+afterAll(async () => {
+  await http.close()
+  await closeJWKS()
+})
 
 function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const all = { iss: ISSUER, sub: '42', aud: CLIENT_ID, exp: NOW + 600, iat: NOW - 5, nonce: NONCE, ...overrides }
@@ -180,5 +203,91 @@ describe('an attacker-chosen alg stays out of error messages', () => {
       return ''
     })()
     expect(text).toContain('(RS256, HS256)')
+  })
+})
+
+describe('id_token failures tell what to check', () => {
+  async function failure(token: string, opts: Partial<VerifyIdTokenOptions> = {}): Promise<FreedomIdError> {
+    const err = await verifyIdToken(token, options(opts)).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    if (!(err instanceof FreedomIdError)) throw new Error(`expected a FreedomIdError, got ${String(err)}`)
+    return err
+  }
+
+  it.each([
+    ['another issuer names the "issuer" option', { iss: 'https://evil.example' }, 'iss', /"issuer" option/],
+    ['another audience names the "clientID" option', { aud: 'another-client' }, 'aud', /"clientID" option/],
+    ['an expired token names "clockTolerance"', { exp: NOW - 3600 }, 'exp', /expired.*"clockTolerance"/],
+    ['a future nbf names the clock', { nbf: NOW + 3600 }, 'nbf', /not valid yet.*clock/],
+    ['a missing iss names the claim', { iss: undefined }, 'iss', /lacks the required "iss" claim/],
+    ['a missing exp names the claim', { exp: undefined }, 'exp', /lacks the required "exp" claim/],
+    ['a string exp says it is not a number', { exp: String(NOW + 600) }, 'exp', /"exp" claim is not a number/],
+    ['a string nbf fails on nbf and says it is not a number', { nbf: String(NOW) }, 'nbf', /"nbf" claim is not a number/],
+  ])('%s', async (_name, overrides, claim, message) => {
+    const err = await failure(await sign(overrides))
+    expect(err.claim).toBe(claim)
+    expect(err.message).toMatch(message)
+  })
+
+  it('a bad signature keeps jose\'s error as its cause; a failed claim check of its own has none', async () => {
+    const forged = await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('guess'))
+    const err = await failure(forged)
+    expect(err.claim).toBe('signature')
+    expect(err.cause).toBeInstanceOf(errors.JWSSignatureVerificationFailed)
+    const nonce = await failure(await sign({ nonce: 'other' }))
+    expect(nonce.claim).toBe('nonce')
+    expect(nonce.cause).toBeUndefined()
+  })
+
+  it('an alg outside the allowed characters is described as "an algorithm"', async () => {
+    const err = await failure(await withHeader({ alg: '<b>' }))
+    expect(err.message).toContain('signed with an algorithm, which is not among the allowed algorithms')
+  })
+})
+
+describe('id_token shapes and algorithm families', () => {
+  it.each([
+    ['undefined', undefined],
+    ['a number', 42],
+    ['an object', { token: 'a.b.c' }],
+  ])('an id_token that is %s fails on format', async (_name, token) => {
+    const err = await verifyIdToken(token as unknown as string, options()).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(FreedomIdError)
+    expect((err as FreedomIdError).claim).toBe('format')
+  })
+
+  it('an encrypted token (JWE) with a readable header fails on format, not on its alg', async () => {
+    const jwe = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(claims())))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
+      .encrypt(new Uint8Array(32))
+    expect(await outcome(jwe, { algorithms: ['dir', 'HS256'] })).toBe('format')
+  })
+
+  it('an empty alg fails on alg even when the allow-list holds an empty string', async () => {
+    expect(await outcome(await withHeader({ alg: '' }), { algorithms: ['', 'HS256'] })).toBe('alg')
+  })
+
+  it('"algorithms" that is not an array is a TypeError naming the option', async () => {
+    const result = verifyIdToken(await sign(), options({ algorithms: 'HS256' as unknown as string[] }))
+    await expect(result).rejects.toThrow(TypeError)
+    await expect(result).rejects.toThrow('"algorithms"')
+  })
+
+  it.each(['HS256X', 'XHS256'])('an alg %s that only contains HS256 is never checked with the client secret', async (alg) => {
+    const fresh = new KeySource({ issuer: 'http://127.0.0.1:9', http })
+    const token = await withHeader({ alg })
+    const err = await verifyIdToken(token, options({ algorithms: [alg, 'HS256'], keys: fresh })).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(FreedomIdError)
+    expect((err as FreedomIdError).code).toBe('JWKS_UNAVAILABLE')
+    expect(fresh.stats.discovery).toBe(1)
+  })
+
+  it('an allowed algorithm the key set cannot serve fails on alg', async () => {
+    // jose cannot sign RS1: the token is built by hand, its signature is never reached.
+    const head = base64url.encode(JSON.stringify({ alg: 'RS1', kid: 'plain' }))
+    const body = base64url.encode(JSON.stringify(claims()))
+    expect(await outcome(`${head}.${body}.c2ln`, { algorithms: ['RS1'], keys: rsaKeys })).toBe('alg')
   })
 })

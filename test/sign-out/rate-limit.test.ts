@@ -5,7 +5,9 @@ import { perSourceWindow, sourceKey } from '../../src/sign-out/rate-limit.js'
 
 const T0 = 1_740_472_605_000
 let now = T0
-afterEach(() => jest.restoreAllMocks())
+afterEach(() => {
+  jest.restoreAllMocks()
+})
 function clock(): void {
   now = T0
   jest.spyOn(Date, 'now').mockImplementation(() => now)
