@@ -14,8 +14,12 @@ export const MODULES = {
     tests: ['test/provider/jwks*.test.ts'],
   },
   'login-state': {
-    mutate: ['src/sign-in/login-state/**/*.ts', '!src/sign-in/login-state/types.ts'],
-    tests: ['test/sign-in/login-state/**/*.test.ts'],
+    mutate: ['src/sign-in/login-state/record.ts', 'src/sign-in/login-state/session-store.ts'],
+    tests: ['test/sign-in/login-state/session-store*.test.ts'],
+  },
+  'cookie-state': {
+    mutate: ['src/sign-in/login-state/cookie-store.ts'],
+    tests: ['test/sign-in/login-state/cookie-store*.test.ts'],
   },
   'revoke-request': {
     mutate: ['src/sign-out/revoke-request.ts'],
