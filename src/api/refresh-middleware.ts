@@ -45,6 +45,12 @@ export interface TokenRefresherOptions {
    * Default `false`.
    */
   refreshOidcTokens?: boolean
+  /**
+   * With `refreshOidcTokens`, how an OIDC sign-in's refresh token is used: `'patch'` (Freedom ID's OAuth2 refresh) or
+   * `'refresh_token'` (the standard grant at the OIDC token endpoint). OAuth2 sign-ins always use `'patch'`.
+   * Default: the client's `refreshGrant`.
+   */
+  oidcRefreshGrant?: 'patch' | 'refresh_token'
   /** The clock in milliseconds, for tests. Default `Date.now`. */
   now?: () => number
 }
@@ -105,6 +111,10 @@ export function createTokenRefresher(options: TokenRefresherOptions): RequestHan
     throw new TypeError('createTokenRefresher: "refreshOidcTokens" option must be a boolean')
   }
   const refreshOidc = options.refreshOidcTokens ?? false
+  const oidcGrant = options.oidcRefreshGrant
+  if (oidcGrant !== undefined && oidcGrant !== 'patch' && oidcGrant !== 'refresh_token') {
+    throw new TypeError('createTokenRefresher: "oidcRefreshGrant" option must be \'patch\' or \'refresh_token\'')
+  }
   const { client, onInvalid, sessionIndex } = options
   const getTokens = options.getTokens ?? readSessionTokens
   const setTokens = options.setTokens ?? writeSessionTokens
@@ -123,11 +133,13 @@ export function createTokenRefresher(options: TokenRefresherOptions): RequestHan
     }
   }
 
-  function refreshOnce(refreshToken: string): Promise<TokenResponse> {
+  function refreshOnce(refreshToken: string, protocol: 'oidc' | 'oauth2' | undefined): Promise<TokenResponse> {
     sweep(now())
     const current = flights.get(refreshToken)
     if (current && current.reuseUntil > now()) return current.promise
-    const flight: Flight = { promise: client.refreshTokens(refreshToken), reuseUntil: Infinity }
+    const grant = protocol === 'oauth2' ? 'patch' : protocol === 'oidc' ? oidcGrant : undefined
+    const call = grant === undefined ? client.refreshTokens(refreshToken) : client.refreshTokens(refreshToken, { grant })
+    const flight: Flight = { promise: call, reuseUntil: Infinity }
     flights.set(refreshToken, flight)
     flight.promise.then(
       () => {
@@ -172,7 +184,7 @@ export function createTokenRefresher(options: TokenRefresherOptions): RequestHan
         if (now() < expiresAt) return next()
         throw new FreedomIdError('REFRESH_TOKEN_INVALID', 'The access token expired and there is no refresh token: the user has to sign in again.')
       }
-      fresh = await refreshOnce(tokens.refresh_token)
+      fresh = await refreshOnce(tokens.refresh_token, tokens.protocol)
     } catch (err) {
       if (isFreedomIdError(err, 'REFRESH_TOKEN_INVALID')) {
         debug('refresh token refused: logging the user out')

@@ -18,6 +18,28 @@ export async function exchangeAuthorizationCode(http: HttpClient, req: Authoriza
 }
 
 /**
+ * The standard refresh (RFC 6749 §6): `POST tokenURL` with `grant_type=refresh_token&refresh_token=…` and the
+ * endpoint's client authentication. Freedom ID documents this grant nowhere (API.md §10 question 4).
+ *
+ * @throws FreedomIdError `REFRESH_TOKEN_INVALID` when the provider refuses it; provider faults keep their codes.
+ */
+export async function refreshWithGrant(http: HttpClient, endpoint: TokenEndpoint, refreshToken: string): Promise<TokenResponse> {
+  if (typeof refreshToken !== 'string' || refreshToken === '') {
+    throw new FreedomIdError('REFRESH_TOKEN_INVALID', 'There is no refresh token to refresh with: the user has to sign in again.')
+  }
+  try {
+    return (await postTokenRequest(http, endpoint, { grant_type: 'refresh_token', refresh_token: refreshToken })) as TokenResponse
+  } catch (err) {
+    if (!isFreedomIdError(err, 'PROVIDER_ERROR')) throw err
+    throw new FreedomIdError('REFRESH_TOKEN_INVALID', `${err.message} The user has to sign in again.`, {
+      cause: err,
+      ...(err.providerCode !== undefined && { providerCode: err.providerCode }),
+      ...(err.providerMessage !== undefined && { providerMessage: err.providerMessage }),
+    })
+  }
+}
+
+/**
  * `PATCH tokenURL` with `Authorization: Bearer <refresh_token>` and no body (API.md §4.3, DECISIONS.md row 16).
  * Returns the new pair and its new `id`; a response without `refresh_token` keeps the old one valid (RFC 6749 §6).
  *
