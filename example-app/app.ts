@@ -3,6 +3,7 @@ import session from 'express-session'
 import helmet from 'helmet'
 import passport from 'passport'
 import {
+  cookieLoginState,
   createRevokeGuard,
   createRevokeRouter,
   DEFAULT_ISSUER,
@@ -18,6 +19,7 @@ import { sameOriginPath } from './return-to.js'
 import { requireSameOrigin } from './same-origin.js'
 import { createMemoryStores, type AppStores } from './stores.js'
 import { toAppUser, type AppUser } from './user.js'
+import { userCookie } from './user-cookie.js'
 import { homePage, profilePage, STYLESHEET, type ProviderLabel } from './views.js'
 
 declare module 'express-session' {
@@ -32,6 +34,7 @@ interface SignInInfo {
   message?: string
   code?: string
   returnTo?: unknown
+  tokenId?: string
 }
 
 /** Lifetime of the session cookie: 8 hours. */
@@ -61,6 +64,8 @@ export function createApp(config: AppConfig, stores: AppStores = createMemorySto
   const log = config.log ?? ((line: string) => console.error(line))
   const provider: ProviderLabel = { mode: config.mode, issuer: (config.issuer ?? DEFAULT_ISSUER).replace(/\/+$/, '') }
   const requested = config.protocol === 'oidc' ? [...new Set(['openid', ...config.scope])] : config.scope
+  /** `LOGIN_STATE=cookie`: no session; the user lives in a signed cookie. */
+  const cookies = config.loginState === 'cookie' ? userCookie(config.sessionSecret, SESSION_MAX_AGE_MS, stores.deniedTokens) : undefined
 
   const strategy = new FreedomIdStrategy(
     {
@@ -71,7 +76,9 @@ export function createApp(config: AppConfig, stores: AppStores = createMemorySto
       protocol: config.protocol,
       scope: config.scope,
       ...(config.issuer !== undefined && { issuer: config.issuer }),
-      ...(config.revokeURL !== undefined && { revokeURL: config.revokeURL, sessionIndex: stores.sessionIndex }),
+      ...(config.revokeURL !== undefined && { revokeURL: config.revokeURL }),
+      ...(config.revokeURL !== undefined && !cookies && { sessionIndex: stores.sessionIndex }),
+      ...(cookies && { loginState: cookieLoginState({ secret: config.sessionSecret }) }),
       // The strict emulator compares redirect_uri exactly, so the OAuth2 state cannot ride in its query.
       ...(config.emulatorStrict && config.protocol === 'oauth2' && { stateInRedirectURI: false }),
     },
@@ -106,24 +113,30 @@ export function createApp(config: AppConfig, stores: AppStores = createMemorySto
     res.type('css').set('Cache-Control', 'public, max-age=3600').send(STYLESHEET)
   })
   // Before the session middleware: Freedom ID's call carries no cookie and must not create a session.
-  app.use(REVOKE_PATH, createRevokeRouter({ sessionIndex: stores.sessionIndex, sessionStore: stores.sessionStore }))
-  app.use(
-    session({
-      name: SESSION_COOKIE,
-      secret: config.sessionSecret,
-      store: stores.sessionStore,
-      resave: false,
-      saveUninitialized: false,
-      cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: SESSION_MAX_AGE_MS },
-    }),
-  )
-  app.use(auth.initialize())
-  app.use(auth.session())
-  app.use(createRevokeGuard({ sessionIndex: stores.sessionIndex }))
+  if (cookies) {
+    app.use(REVOKE_PATH, createRevokeRouter({ onRevoke: (tokenId) => stores.deniedTokens.add(tokenId, SESSION_MAX_AGE_MS) }))
+    app.use(auth.initialize())
+    app.use(cookies.middleware())
+  } else {
+    app.use(REVOKE_PATH, createRevokeRouter({ sessionIndex: stores.sessionIndex, sessionStore: stores.sessionStore }))
+    app.use(
+      session({
+        name: SESSION_COOKIE,
+        secret: config.sessionSecret,
+        store: stores.sessionStore,
+        resave: false,
+        saveUninitialized: false,
+        cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: SESSION_MAX_AGE_MS },
+      }),
+    )
+    app.use(auth.initialize())
+    app.use(auth.session())
+    app.use(createRevokeGuard({ sessionIndex: stores.sessionIndex }))
+  }
 
-  app.get('/', (req, res) => {
-    const flash = req.session.loginError
-    if (flash) delete req.session.loginError
+  app.get('/', async (req, res) => {
+    const flash = cookies ? await cookies.takeFlash(req, res) : req.session.loginError
+    if (flash && !cookies) delete req.session.loginError
     const code = typeof req.query.error === 'string' && /^[A-Z_]{1,40}$/.test(req.query.error) ? req.query.error : undefined
     const error = code === undefined ? undefined : flash?.code === code ? flash.message : `The sign-in failed (${code}).`
     const signedOut = typeof req.query.signedOut === 'string' ? req.query.signedOut : ''
@@ -133,12 +146,19 @@ export function createApp(config: AppConfig, stores: AppStores = createMemorySto
 
   /** Runs the strategy; a failed sign-in goes home with its code, a signed-in user to `returnTo` or the profile. */
   const signIn = (options: FreedomIdAuthenticateOptions): RequestHandler => (req, res, next) => {
-    auth.authenticate(strategy.name, options, (err: unknown, user: AppUser | false, info?: SignInInfo) => {
+    auth.authenticate(strategy.name, { ...options, session: !cookies }, (err: unknown, user: AppUser | false, info?: SignInInfo) => {
       if (err) return next(err)
       if (!user) {
         const code = typeof info?.code === 'string' ? info.code : 'SIGN_IN_FAILED'
-        req.session.loginError = { code, message: info?.message ?? 'The sign-in failed.' }
-        return res.redirect(`/?error=${encodeURIComponent(code)}`)
+        const loginError = { code, message: info?.message ?? 'The sign-in failed.' }
+        const home = `/?error=${encodeURIComponent(code)}`
+        if (cookies) return void cookies.flash(req, res, loginError).then(() => res.redirect(home), next)
+        req.session.loginError = loginError
+        return res.redirect(home)
+      }
+      if (cookies) {
+        cookies.issue(req, res, user, info?.tokenId).then(() => res.redirect(sameOriginPath(info?.returnTo) ?? '/profile'), next)
+        return
       }
       req.logIn(user, (loginErr) => {
         if (loginErr) return next(loginErr)
@@ -159,6 +179,10 @@ export function createApp(config: AppConfig, stores: AppStores = createMemorySto
   })
 
   app.post('/logout', requireSameOrigin(), (req, res, next) => {
+    if (cookies) {
+      cookies.clear(req, res)
+      return res.redirect(303, '/?signedOut=app')
+    }
     req.logout((err) => (err ? next(err) : res.redirect(303, '/?signedOut=app')))
   })
 

@@ -37,6 +37,12 @@ export interface AppConfig {
    * callback URL's origin; in emulator mode the server fills it in once it listens.
    */
   revokeURL?: string
+  /**
+   * Where a pending login waits and the signed-in user lives: `'session'` (express-session, the default) or
+   * `'cookie'` (no session middleware: the login in the strategy's encrypted cookie, the user in a signed JWT cookie,
+   * provider sign-out through `onRevoke`).
+   */
+  loginState: 'session' | 'cookie'
   /** Sessions and the revoke index in Redis when set; in this process's memory otherwise. */
   redisURL?: string
   /** Express `trust proxy` setting; decides `req.protocol` and so the `Secure` cookie flag. Default `false`. */
@@ -123,6 +129,12 @@ function httpURL(env: Env, name: string): string | undefined {
   return raw
 }
 
+function loginState(env: Env): 'session' | 'cookie' {
+  const raw = value(env, 'LOGIN_STATE') ?? 'session'
+  if (raw !== 'session' && raw !== 'cookie') throw new ConfigError('LOGIN_STATE', `LOGIN_STATE must be "session" or "cookie", got "${raw}".`)
+  return raw
+}
+
 function trustProxy(env: Env): boolean | number | string {
   const raw = value(env, 'TRUST_PROXY')
   if (raw === undefined || raw === 'false') return false
@@ -164,6 +176,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     protocol: protocol(env),
     scope: scope(env),
     trustProxy: trustProxy(env),
+    loginState: loginState(env),
     port: port(env, 'PORT', 3000),
     emulatorPort: port(env, 'EMULATOR_PORT', 4000),
     ...(redis !== undefined && { redisURL: redis }),

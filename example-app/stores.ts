@@ -2,18 +2,26 @@ import { RedisStore } from 'connect-redis'
 import session from 'express-session'
 import { createClient } from 'redis'
 import { MemorySessionIndex, RedisSessionIndex, type SessionIndex } from '../src/index.js'
+import { memoryDeniedTokens, type DeniedTokens } from './user-cookie.js'
 
 /** Where the app keeps sessions, and the index the revoke route uses to find a sign-out's sessions. */
 export interface AppStores {
   sessionStore: session.Store
   sessionIndex: SessionIndex
+  /** `LOGIN_STATE=cookie`: the token ids Freedom ID signed out, whose user cookies the app refuses. */
+  deniedTokens: DeniedTokens
   /** Closes connections the stores hold. */
   close(): Promise<void>
 }
 
 /** Sessions and the revoke index in this process's memory: one process only, lost on restart. */
 export function createMemoryStores(): AppStores {
-  return { sessionStore: new session.MemoryStore(), sessionIndex: new MemorySessionIndex(), close: async () => undefined }
+  return {
+    sessionStore: new session.MemoryStore(),
+    sessionIndex: new MemorySessionIndex(),
+    deniedTokens: memoryDeniedTokens(),
+    close: async () => undefined,
+  }
 }
 
 /**
@@ -37,6 +45,10 @@ export async function createRedisStores(redisURL: string, log: (line: string) =>
   return {
     sessionStore: new RedisStore({ client, prefix: 'freedom-id-example:sess:' }),
     sessionIndex: new RedisSessionIndex({ client, prefix: 'freedom-id-example:' }),
+    deniedTokens: {
+      add: async (tokenId, ttlMs) => void (await client.set(`freedom-id-example:denied:${tokenId}`, '1', { PX: ttlMs })),
+      has: async (tokenId) => (await client.exists(`freedom-id-example:denied:${tokenId}`)) === 1,
+    },
     close: async () => {
       if (client.isOpen) await client.close()
     },

@@ -24,14 +24,20 @@ function describeWithChromium(name: string, fn: () => void): void {
   describe.skip(name, fn)
 }
 
-describeWithChromium('the example app in a real browser', () => {
+/** Both of the sample app's modes: sessions (the default), and LOGIN_STATE=cookie with no session middleware. */
+const MODES: Array<[string, Record<string, string>]> = [
+  ['session', {}],
+  ['cookie', { LOGIN_STATE: 'cookie' }],
+]
+
+for (const [mode, modeEnv] of MODES) describeWithChromium(`the example app in a real browser (LOGIN_STATE=${mode})`, () => {
   let server: SpawnedServer
   let urls: { app: string; emulator: string }
   let browser: Browser
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true })
-    server = spawnServer({ PORT: '0', EMULATOR_PORT: '0' })
+    server = spawnServer({ PORT: '0', EMULATOR_PORT: '0', ...modeEnv })
     urls = await printedURLs(server)
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -46,7 +52,7 @@ describeWithChromium('the example app in a real browser', () => {
   })
 
   async function shot(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+    await page.screenshot({ path: join(SHOTS, `${mode}-${name}.png`), fullPage: true })
   }
 
   async function signInAsAigerim(page: Page, prefix: string): Promise<void> {
@@ -71,6 +77,9 @@ describeWithChromium('the example app in a real browser', () => {
         expect.arrayContaining(['aigerim.bekova@example.kz', '+77011234567']),
       )
       expect(await page.locator('th', { hasText: /^nonce$/ }).count()).toBe(1)
+      const names = (await context.cookies(urls.app)).map((c) => c.name)
+      if (mode === 'cookie') expect(names).toEqual(['freedom-id-example.user'])
+      else expect(names).toEqual(['freedom-id-example.sid'])
 
       await page.getByRole('button', { name: 'Sign out of Freedom ID' }).click()
       await page.waitForURL(`${urls.app}/?signedOut=freedom-id`)

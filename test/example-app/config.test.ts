@@ -62,7 +62,14 @@ describe('loadConfig', () => {
       port: 0,
       emulatorPort: 4000,
       trustProxy: 1,
+      loginState: 'session',
     })
+  })
+
+  it('reads LOGIN_STATE: session by default, or cookie', () => {
+    expect(loadConfig({}).loginState).toBe('session')
+    expect(loadConfig({ LOGIN_STATE: 'cookie' }).loginState).toBe('cookie')
+    expect(loadConfig({ ...REAL, LOGIN_STATE: 'cookie' }).loginState).toBe('cookie')
   })
 
   it('reads EMULATOR_AUTO_LOGIN as a sub, or true for the first test user', () => {
@@ -99,6 +106,7 @@ describe('loadConfig', () => {
     ['a port out of range', { PORT: '70000' }, 'PORT'],
     ['a port that is not a number', { EMULATOR_PORT: 'four' }, 'EMULATOR_PORT'],
     ['a REDIS_URL that is not a redis URL', { REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+    ['an unknown LOGIN_STATE', { LOGIN_STATE: 'jwt' }, 'LOGIN_STATE'],
   ])('refuses %s', (_name, env: Record<string, string>, variable) => {
     expect(configError({ ...REAL, ...env }).variable).toBe(variable)
   })

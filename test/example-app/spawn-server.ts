@@ -22,7 +22,7 @@ export interface SpawnedServer {
 export function spawnServer(env: Record<string, string>): SpawnedServer {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([key]) => !/^(FREEDOM_ID_|EMULATOR_|REDIS_URL$|SESSION_SECRET$|PORT$|HOST$|TRUST_PROXY$|NODE_OPTIONS$)/.test(key),
+      ([key]) => !/^(FREEDOM_ID_|EMULATOR_|REDIS_URL$|SESSION_SECRET$|PORT$|HOST$|TRUST_PROXY$|LOGIN_STATE$|NODE_OPTIONS$)/.test(key),
     ),
   )
   const child = spawn(process.execPath, ['--import', 'tsx', 'example-app/server.ts'], {
