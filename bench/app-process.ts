@@ -1,5 +1,5 @@
 /**
- * Bench worker: one app under test in its own process. argv: `<ours|peer|peer-sig|floor> <emulatorURL>`.
+ * Bench worker: one app under test in its own process. argv: `<ours|ours-cookie|peer|peer-sig|floor> <emulatorURL>`.
  * Messages: `cpu` (CPU µs so far), `heap` (settled heap; needs `--expose-gc`), `sessions` (sessions in the store),
  * `mark-sessions` (remembers the sessions now in the store), `drop-new-sessions` (deletes the sessions created since).
  */
@@ -8,13 +8,14 @@ import type { AddressInfo } from 'node:net'
 import { DEMO_CLIENT } from '../src/emulator/index.js'
 import { createFloorApp } from './apps/floor.js'
 import { createOursApp } from './apps/ours.js'
+import { createOursCookieApp } from './apps/ours-cookie.js'
 import { createPeerApp } from './apps/peer.js'
 import { dropSessionsExcept, sessionCount, sessionIds } from './apps/shell.js'
 import type { BenchApp, BenchAppConfig } from './apps/types.js'
 import { cpuMicros, serveWorker, settledHeap } from './worker.js'
 
 const [kind, issuer] = process.argv.slice(2)
-if (!kind || !issuer) throw new Error('usage: app-process.ts <ours|peer|peer-sig|floor> <emulatorURL>')
+if (!kind || !issuer) throw new Error('usage: app-process.ts <ours|ours-cookie|peer|peer-sig|floor> <emulatorURL>')
 
 const server = createServer()
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -23,6 +24,7 @@ const config: BenchAppConfig = { issuer, appURL, ...DEMO_CLIENT }
 
 const factories: Record<string, (c: BenchAppConfig) => Promise<BenchApp>> = {
   ours: createOursApp,
+  'ours-cookie': createOursCookieApp,
   peer: (c) => createPeerApp(c, false),
   'peer-sig': (c) => createPeerApp(c, true),
   floor: createFloorApp,

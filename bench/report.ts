@@ -36,6 +36,7 @@ function signInSection(r: BenchResults): string[] {
     ['ours/peer CPU per sign-in', 'cpuPer1000', 'peer'],
     ['ours/peer-sig CPU per sign-in', 'cpuPer1000', 'peer-sig'],
     ['ours/floor CPU per sign-in', 'cpuPer1000', 'floor'],
+    ['session store/cookie store CPU per sign-in (ours/ours-cookie)', 'cpuPer1000', 'ours-cookie'],
   ]
   return [
     `### Full sign-in (${counts} per app per round, ${r.plan.signIn.warmUp} warm-up)`,

@@ -4,7 +4,7 @@
  * `bench/results.json`.
  *
  * Flags: `--quick` (small counts, for trying the script), `--only=sign-in,verify,memory,revoke`,
- * `--profile=<ours|peer|peer-sig|floor>` (runs that app under `node --cpu-prof` and prints where its time went),
+ * `--profile=<ours|ours-cookie|peer|peer-sig|floor>` (runs that app under `node --cpu-prof` and prints where its time went),
  * `--no-pin` (do not give the app under test a core of its own), `--alg=ES256` (the emulator signs id_tokens with
  * ES256 instead of RS256).
  */

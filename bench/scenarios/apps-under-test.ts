@@ -3,8 +3,11 @@ import { pin } from '../cpu-affinity.js'
 import { CookieJar } from '../cookie-jar.js'
 import type { EmulatorStats } from '../../src/emulator/index.js'
 
-/** The apps that take turns: ours, the peer as shipped, the peer with signature checks, the floor. */
-export const APP_NAMES = ['ours', 'peer', 'peer-sig', 'floor'] as const
+/**
+ * The apps that take turns: ours, ours with the cookie login state and no sessions, the peer as shipped, the peer
+ * with signature checks, the floor.
+ */
+export const APP_NAMES = ['ours', 'ours-cookie', 'peer', 'peer-sig', 'floor'] as const
 export type AppName = (typeof APP_NAMES)[number]
 
 /** Emulator counters (its `stats`; `connections` includes the load generator's), summed over a process's life. */
