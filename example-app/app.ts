@@ -13,7 +13,7 @@ import {
   type FreedomIdProfile,
   type VerifyCallback,
 } from '../src/index.js'
-import { CALLBACK_PATH, REVOKE_PATH, type AppConfig } from './config.js'
+import { CALLBACK_PATH, type AppConfig } from './config.js'
 import { createErrorHandler, notFound } from './error-handler.js'
 import { sameOriginPath } from './return-to.js'
 import { requireSameOrigin } from './same-origin.js'
@@ -113,12 +113,20 @@ export function createApp(config: AppConfig, stores: AppStores = createMemorySto
     res.type('css').set('Cache-Control', 'public, max-age=3600').send(STYLESHEET)
   })
   // Before the session middleware: Freedom ID's call carries no cookie and must not create a session.
+  // At a secret path, from allowed sources only when REVOKE_ALLOW_FROM is set, and junk rate-limited per source.
+  const revokeHardening = {
+    rateLimit: { max: 100, windowMs: 60_000 },
+    ...(config.revokeAllowFrom !== undefined && { allowFrom: config.revokeAllowFrom }),
+  }
   if (cookies) {
-    app.use(REVOKE_PATH, createRevokeRouter({ onRevoke: (tokenId) => stores.deniedTokens.add(tokenId, SESSION_MAX_AGE_MS) }))
+    app.use(config.revokePath, createRevokeRouter({ ...revokeHardening, onRevoke: (tokenId) => stores.deniedTokens.add(tokenId, SESSION_MAX_AGE_MS) }))
     app.use(auth.initialize())
     app.use(cookies.middleware())
   } else {
-    app.use(REVOKE_PATH, createRevokeRouter({ sessionIndex: stores.sessionIndex, sessionStore: stores.sessionStore }))
+    app.use(
+      config.revokePath,
+      createRevokeRouter({ ...revokeHardening, sessionIndex: stores.sessionIndex, sessionStore: stores.sessionStore }),
+    )
     app.use(
       session({
         name: SESSION_COOKIE,

@@ -5,8 +5,14 @@ import { KNOWN_GRANTS } from '../src/index.js'
 /** The path of the app's callback route; a real-mode `FREEDOM_ID_CALLBACK_URL` must end in it. */
 export const CALLBACK_PATH = '/auth/freedom-id/callback'
 
-/** The path the revoke router is mounted at. */
+/**
+ * The base of the revoke route's path; the route itself is mounted one secret segment below it
+ * (`REVOKE_PATH_SECRET`), since Freedom ID's revoke call carries no authentication.
+ */
 export const REVOKE_PATH = '/auth/freedom-id/revoke'
+
+/** A `REVOKE_PATH_SECRET`: at least 32 URL-safe characters. */
+const PATH_SECRET = /^[A-Za-z0-9_-]{32,}$/
 
 /** Grants asked for when `FREEDOM_ID_SCOPE` is unset (`openid` is added by the strategy in OIDC). */
 export const DEFAULT_SCOPE = ['read.firstname', 'read.lastname', 'read.email', 'read.phone']
@@ -43,6 +49,13 @@ export interface AppConfig {
    * provider sign-out through `onRevoke`).
    */
   loginState: 'session' | 'cookie'
+  /**
+   * The revoke route's path: {@link REVOKE_PATH} and the secret segment `REVOKE_PATH_SECRET` (required outside
+   * emulator mode; random per process in emulator mode when unset).
+   */
+  revokePath: string
+  /** Source addresses and CIDR ranges allowed to call the revoke route (`REVOKE_ALLOW_FROM`). Default: any. */
+  revokeAllowFrom?: string[]
   /** Sessions and the revoke index in Redis when set; in this process's memory otherwise. */
   redisURL?: string
   /** Express `trust proxy` setting; decides `req.protocol` and so the `Secure` cookie flag. Default `false`. */
@@ -158,6 +171,26 @@ function flag(env: Env, name: string): boolean {
   throw new ConfigError(name, `${name} must be 1 (or true) or 0 (or false), got "${raw}".`)
 }
 
+function revokePath(env: Env, required: boolean): string {
+  const secret = value(env, 'REVOKE_PATH_SECRET')
+  if (secret === undefined && required) {
+    throw new ConfigError(
+      'REVOKE_PATH_SECRET',
+      'REVOKE_PATH_SECRET is required when FREEDOM_ID_CLIENT_ID is set: the unguessable last segment of the revoke route ' +
+        `(${REVOKE_PATH}/<secret>), since Freedom ID's sign-out call is not authenticated (generate one with: openssl rand -hex 32).`,
+    )
+  }
+  if (secret !== undefined && !PATH_SECRET.test(secret)) {
+    throw new ConfigError('REVOKE_PATH_SECRET', 'REVOKE_PATH_SECRET must be at least 32 characters of A-Z a-z 0-9 _ - (generate one with: openssl rand -hex 32).')
+  }
+  return `${REVOKE_PATH}/${secret ?? randomSecret()}`
+}
+
+function allowFrom(env: Env): string[] | undefined {
+  const raw = value(env, 'REVOKE_ALLOW_FROM')
+  return raw === undefined ? undefined : raw.split(/[\s,]+/).filter((entry) => entry !== '')
+}
+
 function randomSecret(): string {
   return randomBytes(32).toString('hex')
 }
@@ -172,6 +205,7 @@ function randomSecret(): string {
 export function loadConfig(env: Env = process.env): AppConfig {
   const host = value(env, 'HOST')
   const redis = redisURL(env)
+  const allowed = allowFrom(env)
   const shared = {
     protocol: protocol(env),
     scope: scope(env),
@@ -180,6 +214,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port: port(env, 'PORT', 3000),
     emulatorPort: port(env, 'EMULATOR_PORT', 4000),
     ...(redis !== undefined && { redisURL: redis }),
+    ...(allowed !== undefined && { revokeAllowFrom: allowed }),
   }
   if (value(env, 'FREEDOM_ID_CLIENT_ID') === undefined) {
     for (const name of ['FREEDOM_ID_CLIENT_SECRET', 'FREEDOM_ID_CALLBACK_URL']) {
@@ -198,6 +233,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       clientSecret: DEMO_CLIENT.clientSecret,
       callbackURL: CALLBACK_PATH,
       sessionSecret: value(env, 'SESSION_SECRET') ?? randomSecret(),
+      revokePath: revokePath(env, false),
       ...shared,
       host: host ?? '127.0.0.1',
       ...(autoLogin !== undefined && autoLogin !== 'false' && { emulatorAutoLogin: autoLogin === 'true' || autoLogin === '1' ? true : autoLogin }),
@@ -219,13 +255,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError('SESSION_SECRET', 'SESSION_SECRET must be at least 32 characters (generate one with: openssl rand -hex 32).')
   }
   const issuer = httpURL(env, 'FREEDOM_ID_ISSUER')
+  const path = revokePath(env, true)
   return {
     mode: 'freedom-id',
     clientID: required(env, 'FREEDOM_ID_CLIENT_ID', why),
     clientSecret,
     callbackURL,
     sessionSecret,
-    revokeURL: new URL(REVOKE_PATH, callbackURL).href,
+    revokeURL: new URL(path, callbackURL).href,
+    revokePath: path,
     ...(issuer !== undefined && { issuer }),
     ...(host !== undefined && { host }),
     ...shared,

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { DEFAULT_USERS, DEMO_CLIENT, startEmulator, type RunningEmulator } from '../src/emulator/index.js'
 import { DEFAULT_ISSUER } from '../src/index.js'
 import { createApp } from './app.js'
-import { CALLBACK_PATH, ConfigError, loadConfig, REVOKE_PATH, type AppConfig } from './config.js'
+import { CALLBACK_PATH, ConfigError, loadConfig, type AppConfig } from './config.js'
 import { createStores, type AppStores } from './stores.js'
 
 const SHUTDOWN_GRACE_MS = 5_000
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   const app = createApp(
     {
       ...config,
-      ...(emulator && { issuer: emulator.url, revokeURL: `${urls.local}${REVOKE_PATH}`, origins }),
+      ...(emulator && { issuer: emulator.url, revokeURL: `${urls.local}${config.revokePath}`, origins }),
     },
     stores,
   )

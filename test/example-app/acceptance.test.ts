@@ -168,13 +168,15 @@ describe('failed sign-ins', () => {
     ['a callback with two codes', 'GET', '/auth/freedom-id/callback?code=a&code=b&state=x', undefined, 302],
     ['a callback with a provider error code', 'GET', '/auth/freedom-id/callback?error_code=100102', undefined, 302],
     ['an array returnTo', 'GET', '/auth/freedom-id?returnTo=/a&returnTo=/b', undefined, 302],
-    ['a revoke call that is not JSON', 'POST', '/auth/freedom-id/revoke', 'not json', 400],
-    ['a revoke call without an id', 'POST', '/auth/freedom-id/revoke', '{}', 400],
-    ['a GET of the revoke route', 'GET', '/auth/freedom-id/revoke', undefined, 405],
+    ['a revoke call that is not JSON', 'POST', 'REVOKE', 'not json', 400],
+    ['a revoke call without an id', 'POST', 'REVOKE', '{}', 400],
+    ['a GET of the revoke route', 'GET', 'REVOKE', undefined, 405],
+    ['a revoke call at the guessable path without the secret', 'POST', '/auth/freedom-id/revoke', '{}', 404],
     ['an unknown page', 'GET', '/nowhere', undefined, 404],
     ['a GET of the sign-out route', 'GET', '/logout', undefined, 404],
     ['a bad percent-encoding', 'GET', '/%E0%A4%A', undefined, 404],
-  ])('answers %s without a server error', async (_name, method, path, body, status) => {
+  ])('answers %s without a server error', async (_name, method, route, body, status) => {
+    const path = route === 'REVOKE' ? app.config.revokePath : route
     const req = method === 'POST' ? request(app.url).post(path).set('content-type', 'application/json').send(body) : request(app.url).get(path)
     const res = await req
     expect(res.status).toBe(status)
@@ -217,7 +219,7 @@ describe('signing out', () => {
     await signIn(agent)
     await agent.get('/profile').expect(200)
     const deliveries = await emulator.logout({ sub: alice.sub })
-    expect(deliveries).toEqual([{ id: expect.any(String), revokeURI: `${app.url}/auth/freedom-id/revoke`, status: 204 }])
+    expect(deliveries).toEqual([{ id: expect.any(String), revokeURI: `${app.url}${app.config.revokePath}`, status: 204 }])
     await agent.get('/profile').expect(302).expect('location', '/')
   })
 
@@ -298,5 +300,36 @@ describe('with FREEDOM_ID_PROTOCOL=oauth2', () => {
     expect(profile.text).not.toContain('<li>openid</li>')
     await emulator.logout({ sub: alice.sub })
     await agent.get('/profile').expect(302).expect('location', '/')
+  })
+})
+
+describe('the revoke route of the sample app', () => {
+  it('lives at a secret path only: a POST at the guessable path ends no session', async () => {
+    const agent = request.agent(app.url)
+    await signIn(agent)
+    const token = emulator.tokens().filter((t) => t.sub === alice.sub && !t.revoked).at(-1)!
+    expect(token.revokeURI).toBe(`${app.url}${app.config.revokePath}`)
+    expect(app.config.revokePath).toMatch(/^\/auth\/freedom-id\/revoke\/[0-9a-f]{64}$/)
+    await request(app.url).post('/auth/freedom-id/revoke').send({ id: token.id }).expect(404)
+    await agent.get('/profile').expect(200)
+  })
+
+  it('takes calls only from REVOKE_ALLOW_FROM when it is set', async () => {
+    const fenced = await startApp(emulator, { revokeAllowFrom: ['203.0.113.0/24'] })
+    const open = await startApp(emulator, { revokeAllowFrom: ['127.0.0.1'] })
+    try {
+      const agent = request.agent(fenced.url)
+      await signIn(agent)
+      const deliveries = await emulator.logout({ sub: alice.sub })
+      expect(deliveries.map((d) => d.status)).toEqual([403])
+      await agent.get('/profile').expect(200)
+      const allowed = request.agent(open.url)
+      await signIn(allowed)
+      expect((await emulator.logout({ sub: alice.sub })).map((d) => d.status)).toEqual([204])
+      await allowed.get('/profile').expect(302)
+    } finally {
+      await fenced.close()
+      await open.close()
+    }
   })
 })

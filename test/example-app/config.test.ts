@@ -8,6 +8,7 @@ const REAL = {
   FREEDOM_ID_CLIENT_SECRET: 'client-secret',
   FREEDOM_ID_CALLBACK_URL: 'https://shop.example.kz/auth/freedom-id/callback',
   SESSION_SECRET: 'a'.repeat(32),
+  REVOKE_PATH_SECRET: 'r3v0ke'.repeat(6),
 }
 
 function configError(env: Record<string, string | undefined>): ConfigError {
@@ -55,7 +56,8 @@ describe('loadConfig', () => {
       clientSecret: REAL.FREEDOM_ID_CLIENT_SECRET,
       callbackURL: REAL.FREEDOM_ID_CALLBACK_URL,
       sessionSecret: REAL.SESSION_SECRET,
-      revokeURL: 'https://shop.example.kz/auth/freedom-id/revoke',
+      revokeURL: `https://shop.example.kz/auth/freedom-id/revoke/${'r3v0ke'.repeat(6)}`,
+      revokePath: `/auth/freedom-id/revoke/${'r3v0ke'.repeat(6)}`,
       protocol: 'oauth2',
       scope: ['read.email', 'read.phones'],
       redisURL: 'redis://cache:6379',
@@ -87,7 +89,7 @@ describe('loadConfig', () => {
     expect(configError({ ...REAL, EMULATOR_STRICT: '1' }).variable).toBe('EMULATOR_STRICT')
   })
 
-  test.each(['FREEDOM_ID_CLIENT_SECRET', 'FREEDOM_ID_CALLBACK_URL', 'SESSION_SECRET'])(
+  test.each(['FREEDOM_ID_CLIENT_SECRET', 'FREEDOM_ID_CALLBACK_URL', 'SESSION_SECRET', 'REVOKE_PATH_SECRET'])(
     'names %s when it is missing outside emulator mode',
     (name) => {
       const err = configError({ ...REAL, [name]: undefined })
@@ -109,6 +111,30 @@ describe('loadConfig', () => {
     ['an unknown LOGIN_STATE', { LOGIN_STATE: 'jwt' }, 'LOGIN_STATE'],
   ])('refuses %s', (_name, env: Record<string, string>, variable) => {
     expect(configError({ ...REAL, ...env }).variable).toBe(variable)
+  })
+
+  it('mounts the revoke route at a secret segment: random per process in emulator mode, REVOKE_PATH_SECRET when set', () => {
+    const emulatorMode = loadConfig({})
+    expect(emulatorMode.revokePath).toMatch(/^\/auth\/freedom-id\/revoke\/[0-9a-f]{64}$/)
+    expect(loadConfig({}).revokePath).not.toBe(emulatorMode.revokePath)
+    const secret = 'x'.repeat(40)
+    expect(loadConfig({ REVOKE_PATH_SECRET: secret }).revokePath).toBe(`/auth/freedom-id/revoke/${secret}`)
+  })
+
+  test.each([
+    ['too short', 'abc'],
+    ['with a slash', `${'a'.repeat(32)}/x`],
+  ])('refuses a REVOKE_PATH_SECRET %s', (_name, secret) => {
+    expect(configError({ ...REAL, REVOKE_PATH_SECRET: secret }).variable).toBe('REVOKE_PATH_SECRET')
+  })
+
+  it('reads REVOKE_ALLOW_FROM as a list of addresses and ranges', () => {
+    expect(loadConfig({ REVOKE_ALLOW_FROM: '203.0.113.0/24, 2001:db8::1 198.51.100.7' }).revokeAllowFrom).toEqual([
+      '203.0.113.0/24',
+      '2001:db8::1',
+      '198.51.100.7',
+    ])
+    expect(loadConfig({}).revokeAllowFrom).toBeUndefined()
   })
 
   test.each(['FREEDOM_ID_CLIENT_SECRET', 'FREEDOM_ID_CALLBACK_URL'])(

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import request from 'supertest'
 import { request as httpRequest } from 'undici'
 import { createApp } from '../../example-app/app.js'
-import { loadConfig, REVOKE_PATH, type AppConfig } from '../../example-app/config.js'
+import { loadConfig, type AppConfig } from '../../example-app/config.js'
 import { createMemoryStores, type AppStores } from '../../example-app/stores.js'
 import type { RunningEmulator } from '../../src/emulator/index.js'
 import { authorize } from '../helpers/login.js'
@@ -28,10 +28,12 @@ export async function startApp(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const logs: string[] = []
+  const loaded = loadConfig({})
+  const revokePath = overrides.revokePath ?? loaded.revokePath
   const config: AppConfig = {
-    ...loadConfig({}),
+    ...loaded,
     issuer: emulator.url,
-    revokeURL: `${url}${REVOKE_PATH}`,
+    revokeURL: `${url}${revokePath}`,
     origins: [url],
     log: (line) => logs.push(line),
     ...overrides,

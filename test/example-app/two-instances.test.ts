@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals'
 import request from 'supertest'
 import { createRedisStores } from '../../example-app/stores.js'
-import { REVOKE_PATH } from '../../example-app/config.js'
 import { DEFAULT_USERS, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import { describeWithRedis, startRedis, type RedisServer } from '../helpers/redis.js'
 import { signIn, startApp, type RunningApp } from './support.js'
@@ -18,7 +17,11 @@ describeWithRedis('two app instances sharing one Redis', () => {
     redis = await startRedis()
     emulator = await startEmulator()
     // Instances of one app share its configuration: the same SESSION_SECRET and REDIS_URL.
-    const shared = { redisURL: redis.url, sessionSecret: 'a-session-secret-shared-by-every-instance' }
+    const shared = {
+      redisURL: redis.url,
+      sessionSecret: 'a-session-secret-shared-by-every-instance',
+      revokePath: `/auth/freedom-id/revoke/${'a-revoke-path-secret-shared-too'.repeat(2)}`,
+    }
     a = await startApp(emulator, shared, await createRedisStores(redis.url))
     b = await startApp(emulator, shared, await createRedisStores(redis.url))
   })
@@ -41,9 +44,9 @@ describeWithRedis('two app instances sharing one Redis', () => {
     await aliceOnA.get('/profile').expect(200)
 
     const aliceToken = emulator.tokens().find((t) => t.sub === alice.sub)!
-    expect(aliceToken.revokeURI).toBe(`${a.url}${REVOKE_PATH}`)
+    expect(aliceToken.revokeURI).toBe(`${a.url}${a.config.revokePath}`)
     // Freedom ID calls whichever instance the load balancer picks: here, B.
-    await request(b.url).post(REVOKE_PATH).send({ id: aliceToken.id }).expect(204)
+    await request(b.url).post(b.config.revokePath).send({ id: aliceToken.id }).expect(204)
 
     await aliceOnA.get('/profile').expect(302).expect('location', '/')
     await bobOnA.get('/profile').expect(200)
@@ -56,7 +59,7 @@ describeWithRedis('two app instances sharing one Redis', () => {
     const cookie = (await onA.get('/profile').expect(200)).request.cookies
     await request(b.url).get('/profile').set('Cookie', cookie).expect(200)
     const token = emulator.tokens().filter((t) => t.sub === alice.sub && !t.revoked).at(-1)!
-    await request(a.url).post(REVOKE_PATH).send({ id: token.id }).expect(204)
+    await request(a.url).post(a.config.revokePath).send({ id: token.id }).expect(204)
     await request(b.url).get('/profile').set('Cookie', cookie).expect(302)
   })
 })
