@@ -44,7 +44,7 @@ describe('the sample app on the strict emulator', () => {
     // Discovery is asked once (a 404 here), for RFC 9207's promise of `iss` on callbacks; the login does not need it.
     expect(emulator.stats).toMatchObject({ discovery: 1, jwks: 0 })
     const deliveries = await emulator.logout({ sub: alice.sub })
-    expect(deliveries).toEqual([{ id: expect.any(String), revokeURI: `${oidcApp.url}/auth/freedom-id/revoke`, status: 204 }])
+    expect(deliveries).toEqual([{ id: expect.any(String), revokeURI: `${oidcApp.url}${oidcApp.config.revokePath}`, status: 204 }])
     await agent.get('/profile').expect(302).expect('location', '/')
   })
 
