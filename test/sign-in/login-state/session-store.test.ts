@@ -218,3 +218,25 @@ describe('login records in @fastify/secure-session (a Proxy with no deleteProper
     await app.close()
   })
 })
+
+describe('sessionLoginState() with several pending logins', () => {
+  const req = (session: unknown) => ({ session }) as unknown as IncomingMessage
+
+  it('a put without "only" keeps the other pending logins, and take(state) takes that one, not the newest', async () => {
+    const store = sessionLoginState()
+    const session: Record<string, unknown> = {}
+    await store.put(req(session), undefined, record('a', Date.now() - 2))
+    await store.put(req(session), undefined, record('b', Date.now() - 1))
+    expect((await store.take(req(session), undefined, 'a'))?.state).toBe('a')
+    expect((await store.take(req(session), undefined, 'b'))?.state).toBe('b')
+  })
+
+  it.each([
+    ['a string', 'not a session'],
+    ['a number', 42],
+  ])('a req.session that is %s rejects with the advice to add session middleware', async (_name, session) => {
+    const store = sessionLoginState()
+    await expect(store.put(req(session), undefined, record('a', Date.now()))).rejects.toThrow(/express-session/)
+    await expect(store.take(req(session), undefined, 'a')).rejects.toThrow(/express-session/)
+  })
+})
