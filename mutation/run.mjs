@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 /**
- * `npm run mutate [-- MODULE ...] [--concurrency N] [--force]`: runs Stryker once per module of
+ * `npm run mutate [-- MODULE ...] [--concurrency N] [--incremental]`: runs Stryker once per module of
  * mutation/modules.mjs (all of them by default), each against its own test files, then prints each module's score and
  * its surviving mutants and writes them to reports/mutation/summary.md. Exits 1 when a module scores below 90%.
- * Runs are incremental: a module's previous results (reports/mutation/NAME.incremental.json) are reused for the
- * mutants whose code and covering tests did not change, so a re-run after adding a test is quick. `--force` runs
- * every mutant again.
+ * `--incremental` reuses a module's previous results (reports/mutation/NAME.incremental.json) for the mutants whose
+ * code and covering tests did not change, so a re-run after adding a test is quick; but it does not re-test static
+ * mutants (module-level constants such as a regular expression) against new tests, so record scores from full runs.
  *
  * Stryker 10 needs Node 22 or later; on an older Node this script runs itself again under Node 22 through npx.
  */
@@ -31,11 +31,11 @@ if (major < 22) {
 
 const args = process.argv.slice(2)
 let concurrency = process.env.MUTATE_CONCURRENCY ?? '2'
-let force = false
+let incremental = false
 const names = []
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--concurrency') concurrency = args[++i]
-  else if (args[i] === '--force') force = true
+  else if (args[i] === '--incremental') incremental = true
   else names.push(args[i])
 }
 const unknown = names.filter((n) => !Object.hasOwn(MODULES, n))
@@ -59,10 +59,11 @@ for (const name of chosen) {
       join(ROOT, 'node_modules/@stryker-mutator/core/bin/stryker.js'),
       'run',
       'mutation/stryker.config.mjs',
+      // Always written, so that a later --incremental run can start from this one.
       '--incremental',
       '--incrementalFile',
       `reports/mutation/${name}.incremental.json`,
-      ...(force ? ['--force'] : []),
+      ...(incremental ? [] : ['--force']),
     ],
     { cwd: ROOT, stdio: 'inherit', env: { ...process.env, MUTATE_MODULE: name, MUTATE_CONCURRENCY: concurrency } },
   )

@@ -269,6 +269,12 @@ describe('id_token shapes and algorithm families', () => {
     expect(await outcome(await withHeader({ alg: '' }), { algorithms: ['', 'HS256'] })).toBe('alg')
   })
 
+  it('"trustedAudiences" that is not an array is a TypeError naming the option', async () => {
+    const result = verifyIdToken(await sign(), options({ trustedAudiences: 'other' as unknown as string[] }))
+    await expect(result).rejects.toThrow(TypeError)
+    await expect(result).rejects.toThrow('"trustedAudiences"')
+  })
+
   it('"algorithms" that is not an array is a TypeError naming the option', async () => {
     const result = verifyIdToken(await sign(), options({ algorithms: 'HS256' as unknown as string[] }))
     await expect(result).rejects.toThrow(TypeError)
