@@ -413,3 +413,18 @@ describe('KeySource issuers with and without a trailing slash', () => {
     expect(keys.stats).toEqual({ discovery: 1, jwks: 0 })
   })
 })
+
+describe('KeySource with several kid-less keys', () => {
+  it('an expired token signed by the second of two keys fails on exp, not on its signature', async () => {
+    const first = await signingKey()
+    const second = await signingKey()
+    serve(first.jwk, second.jwk)
+    const token = await new SignJWT({ sub: '42', nonce: NONCE, iat: NOW - 7200, exp: NOW - 3600 })
+      .setIssuer(provider.url)
+      .setAudience(CLIENT_ID)
+      .setProtectedHeader({ alg: 'RS256' })
+      .sign(second.privateKey)
+    const err = await rejection(verify(token, source()))
+    expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ID_TOKEN_INVALID', claim: 'exp' })
+  })
+})
