@@ -3,7 +3,10 @@ import { isFresh, LOGIN_RECORD_TTL_MS, MAX_PENDING_LOGINS, type LoginRecord } fr
 import type { LoginStateStore } from './types.js'
 
 type RecordMap = Record<string, LoginRecord>
-type SessionLike = Record<string, unknown> & { save?: (cb: (err?: unknown) => void) => void }
+type SessionLike = Record<string, unknown> & {
+  save?: (cb: (err?: unknown) => void) => void
+  cookie?: { maxAge?: number | null; originalMaxAge?: number | null }
+}
 
 /** Options of {@link sessionLoginState}. */
 export interface SessionLoginStateOptions {
@@ -49,6 +52,33 @@ export function takeNewestLoginRecord(session: SessionLike, key: string, now = D
   return newest ? takeLoginRecord(session, key, newest.state, now) : undefined
 }
 
+/**
+ * A session that holds nothing but pending logins (an anonymous visitor who started a sign-in) lives only as long as
+ * its logins: its express-session cookie `maxAge` (which the store's expiry follows) is cut to the login record's
+ * 10 minutes, and the app's own `maxAge` is kept beside the records and restored when a login's callback takes its
+ * record. Sessions holding anything else (a signed-in user, the app's data) are left alone.
+ */
+function expireWithPendingLogins(session: SessionLike, key: string): void {
+  const cookie = session.cookie
+  const maxAgeKey = `${key}:maxAge`
+  if (!cookie || typeof cookie !== 'object') return
+  const others = Object.keys(session).some((k) => k !== 'cookie' && k !== key && k !== maxAgeKey && session[k] !== undefined)
+  if (others) return
+  const original = session[maxAgeKey] ?? cookie.originalMaxAge
+  if (typeof original !== 'number' || original <= LOGIN_RECORD_TTL_MS) return
+  session[maxAgeKey] = original
+  cookie.maxAge = LOGIN_RECORD_TTL_MS
+}
+
+/** Gives the session back the app's cookie `maxAge` once a login's callback has taken its record. */
+function restoreMaxAge(session: SessionLike, key: string): void {
+  const maxAgeKey = `${key}:maxAge`
+  const original = session[maxAgeKey]
+  if (typeof original !== 'number') return
+  if (session.cookie && typeof session.cookie === 'object') session.cookie.maxAge = original
+  session[maxAgeKey] = undefined
+}
+
 function sessionOf(req: IncomingMessage): SessionLike {
   const session = (req as unknown as { session?: SessionLike | null }).session
   if (!session || typeof session !== 'object') {
@@ -68,7 +98,8 @@ function save(session: SessionLike): Promise<void> {
 /**
  * The default {@link LoginStateStore}: pending logins live in `req.session[key]` (express-session, cookie-session or
  * anything that sets `req.session`), at most {@link MAX_PENDING_LOGINS} per session, each valid 10 minutes. `put`
- * saves the session (when it has `save()`) before the strategy redirects.
+ * saves the session (when it has `save()`) before the strategy redirects. A session holding only pending logins
+ * expires with them: its cookie `maxAge` is 10 minutes until a callback takes a record, then the app's again.
  */
 export function sessionLoginState(options: SessionLoginStateOptions = {}): LoginStateStore {
   const key = options.key ?? 'freedom-id'
@@ -77,11 +108,14 @@ export function sessionLoginState(options: SessionLoginStateOptions = {}): Login
       const session = sessionOf(req)
       if (putOptions?.only) session[key] = undefined
       storeLoginRecord(session, key, record)
+      expireWithPendingLogins(session, key)
       await save(session)
     },
     async take(req, _res, state) {
       const session = sessionOf(req)
-      return state === null ? takeNewestLoginRecord(session, key) : takeLoginRecord(session, key, state)
+      const record = state === null ? takeNewestLoginRecord(session, key) : takeLoginRecord(session, key, state)
+      if (record) restoreMaxAge(session, key)
+      return record
     },
   }
 }
