@@ -26,10 +26,13 @@ function regions(): Map<string, string> {
   return found
 }
 
-/** README code blocks preceded by `<!-- compat: a, b -->`: the regions they must equal, joined by a blank line. */
+/**
+ * README code blocks preceded by `<!-- fragment: compat a, b -->` (fragments of apps tested here, which the README's
+ * own type-check skips): the regions they must equal, joined by a blank line.
+ */
 function readmeBlocks(): Array<{ names: string[]; code: string }> {
   const blocks: Array<{ names: string[]; code: string }> = []
-  for (const m of read('README.md').matchAll(/<!-- compat: ([^>]+) -->\n```ts\n([\s\S]*?)\n```/g)) {
+  for (const m of read('README.md').matchAll(/<!-- fragment: compat ([^>]+) -->\n```ts\n([\s\S]*?)\n```/g)) {
     blocks.push({ names: m[1]!.split(',').map((n) => n.trim()), code: m[2]!.trim() })
   }
   return blocks
