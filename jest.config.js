@@ -5,7 +5,7 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
     // NestJS decorators need experimentalDecorators/emitDecoratorMetadata: only that suite's tsconfig sets them.
-    '/test/compat/nest/.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'test/compat/nest/tsconfig.json' }],
+    '/test/compat/nest/.+\\.ts$': ['<rootDir>/test/compat/nest/ts-jest-decorators.cjs', { useESM: true, tsconfig: 'test/compat/nest/tsconfig.json' }],
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
