@@ -26,7 +26,7 @@ export { createRevokeGuard, type RevokeGuardHandler, type RevokeGuardOptions } f
 export { MemorySessionIndex, type MemorySessionIndexOptions } from './sign-out/session-index/memory.js'
 export { RedisSessionIndex, type RedisSessionIndexOptions } from './sign-out/session-index/redis.js'
 export type { RedisClientLike, NodeRedisClientLike, IORedisClientLike } from './sign-out/session-index/redis-command.js'
-export { SESSION_TOKEN_ID_KEY, DEFAULT_SESSION_INDEX_TTL, type SessionIndex, type SessionBinder, type BindOptions } from './sign-out/session-index/types.js'
+export { SESSION_TOKEN_ID_KEY, SESSION_ORIGINAL_TOKEN_ID_KEY, DEFAULT_SESSION_INDEX_TTL, type SessionIndex, type SessionBinder, type BindOptions } from './sign-out/session-index/types.js'
 export { createFreedomIdClient, type FreedomIdClient, type FreedomIdClientOptions } from './api/api-client.js'
 export { createTokenRefresher, type TokenRefresherOptions } from './api/refresh-middleware.js'
 export { keepTokensOnLogIn, readSessionTokens, writeSessionTokens, SESSION_TOKENS_KEY, type StoredTokens } from './api/session-tokens.js'

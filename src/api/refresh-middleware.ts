@@ -3,7 +3,7 @@ import { debuglog } from 'node:util'
 import type { FreedomIdClient } from './api-client.js'
 import { FreedomIdError, isFreedomIdError } from '../errors.js'
 import type { SessionBinder } from '../sign-out/session-index/types.js'
-import { SESSION_TOKEN_ID_KEY } from '../sign-out/session-index/types.js'
+import { SESSION_ORIGINAL_TOKEN_ID_KEY, SESSION_TOKEN_ID_KEY } from '../sign-out/session-index/types.js'
 import { logOutRequest } from '../sign-out/session-login.js'
 import { readSessionTokens, toStoredTokens, writeSessionTokens, type StoredTokens } from './session-tokens.js'
 import type { TokenResponse } from '../provider/token-exchange.js'
@@ -155,6 +155,10 @@ export function createTokenRefresher(options: TokenRefresherOptions): RequestHan
     const session = req.session
     if (tokenId === undefined || !session) return
     if (sessionIndex === undefined && session[SESSION_TOKEN_ID_KEY] === undefined) return
+    const previous = session[SESSION_TOKEN_ID_KEY]
+    if (session[SESSION_ORIGINAL_TOKEN_ID_KEY] === undefined && typeof previous === 'string' && previous !== tokenId) {
+      session[SESSION_ORIGINAL_TOKEN_ID_KEY] = previous
+    }
     session[SESSION_TOKEN_ID_KEY] = tokenId
     if (sessionIndex === undefined) return
     const maxAge = session.cookie?.maxAge
@@ -189,7 +193,10 @@ export function createTokenRefresher(options: TokenRefresherOptions): RequestHan
       if (isFreedomIdError(err, 'REFRESH_TOKEN_INVALID')) {
         debug('refresh token refused: logging the user out')
         await setTokens(req, undefined)
-        if (req.session) req.session[SESSION_TOKEN_ID_KEY] = undefined // not `delete`: @fastify/secure-session ignores it
+        if (req.session) {
+          req.session[SESSION_TOKEN_ID_KEY] = undefined // not `delete`: @fastify/secure-session ignores it
+          req.session[SESSION_ORIGINAL_TOKEN_ID_KEY] = undefined
+        }
         await logOutRequest(req)
         if (onInvalid) return onInvalid(req, res, next, err)
         return next()

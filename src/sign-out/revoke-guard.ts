@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Request } from 'express'
-import { SESSION_TOKEN_ID_KEY, type SessionIndex } from './session-index/types.js'
+import { SESSION_ORIGINAL_TOKEN_ID_KEY, SESSION_TOKEN_ID_KEY, type SessionIndex } from './session-index/types.js'
 import { unbindOnDestroy } from './session-binding.js'
 import { logOutRequest } from './session-login.js'
 
@@ -54,11 +54,19 @@ export function createRevokeGuard(options: RevokeGuardOptions): RevokeGuardHandl
       tokenId = sessionIndex.tokenIdOf(req.sessionID)
     }
     if (tokenId === undefined) return next()
+    // After a token refresh the session also carries the sign-in's token id, which Freedom ID may send instead.
+    const original = stringOrUndefined(session[SESSION_ORIGINAL_TOKEN_ID_KEY])
     Promise.resolve(tokenId)
       .then(async (id) => {
-        if (id === undefined || !(await sessionIndex.isRevoked(id))) return
+        const revoked =
+          (id !== undefined && (await sessionIndex.isRevoked(id))) ||
+          (original !== undefined && original !== id && (await sessionIndex.isRevoked(original)))
+        if (!revoked) return
         await logOutRequest(request as Request)
-        if (req.session) req.session[SESSION_TOKEN_ID_KEY] = undefined // not `delete`: see sessionLoginState
+        if (req.session) {
+          req.session[SESSION_TOKEN_ID_KEY] = undefined // not `delete`: see sessionLoginState
+          req.session[SESSION_ORIGINAL_TOKEN_ID_KEY] = undefined
+        }
       })
       .then(() => next(), next)
   }

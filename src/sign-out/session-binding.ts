@@ -1,7 +1,7 @@
 import type { Request } from 'express'
 import { debuglog } from 'node:util'
 import type { SessionBinder } from './session-index/types.js'
-import { SESSION_TOKEN_ID_KEY } from './session-index/types.js'
+import { SESSION_ORIGINAL_TOKEN_ID_KEY, SESSION_TOKEN_ID_KEY } from './session-index/types.js'
 import { afterLogIn } from './session-login.js'
 
 const debug = debuglog('freedom-id')
@@ -64,6 +64,7 @@ export function bindSessionOnLogIn(req: Request, index: SessionBinder, tokenId: 
   afterLogIn(req, (done) => {
     const r = req as BindableRequest
     r.session[SESSION_TOKEN_ID_KEY] = tokenId
+    if (r.session[SESSION_ORIGINAL_TOKEN_ID_KEY] !== undefined) r.session[SESSION_ORIGINAL_TOKEN_ID_KEY] = undefined // a new sign-in's chain
     const sessionId = typeof r.sessionID === 'string' ? r.sessionID : null
     if (sessionId !== null) unbindOnDestroy(r.sessionStore, index)
     const maxAge = r.session.cookie?.maxAge ?? (r as { sessionOptions?: { maxAge?: number } }).sessionOptions?.maxAge

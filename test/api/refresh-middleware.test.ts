@@ -64,6 +64,7 @@ function createApp(options: AppOptions = {}) {
       user: req.user ?? null,
       tokens: readSessionTokens(req) ?? null,
       tokenId: (req.session as unknown as Record<string, unknown> | undefined)?.freedomIdTokenId ?? null,
+      originalTokenId: (req.session as unknown as Record<string, unknown> | undefined)?.freedomIdOriginalTokenId ?? null,
       sid: req.sessionID,
     }
     res.status(req.user ? 200 : 401).json(body)
@@ -77,7 +78,7 @@ async function signIn(agent: ReturnType<typeof request.agent>): Promise<void> {
   await agent.get(`/auth/callback?${callback}`).expect(302)
 }
 
-async function me(agent: ReturnType<typeof request.agent>, status = 200): Promise<{ user: unknown; tokens: StoredTokens | null; tokenId: string | null; sid: string }> {
+async function me(agent: ReturnType<typeof request.agent>, status = 200): Promise<{ user: unknown; tokens: StoredTokens | null; tokenId: string | null; originalTokenId: string | null; sid: string }> {
   return (await agent.get('/me').expect(status)).body
 }
 
@@ -210,6 +211,7 @@ describe('the token refresher', () => {
     const after = await me(agent)
     expect(after.tokenId).toBe(after.tokens!.id)
     expect(after.tokenId).not.toBe(before.tokenId)
+    expect(after.originalTokenId).toBe(before.tokenId)
     expect(await index.tokenIdOf(after.sid)).toBe(after.tokenId)
     expect(await index.revoke(after.tokenId!)).toEqual([after.sid])
   })

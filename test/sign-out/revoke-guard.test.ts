@@ -10,7 +10,7 @@ import request from 'supertest'
 import { createRevokeGuard } from '../../src/sign-out/revoke-guard.js'
 import { createRevokeRouter } from '../../src/sign-out/revoke-router.js'
 import { MemorySessionIndex } from '../../src/sign-out/session-index/memory.js'
-import { SESSION_TOKEN_ID_KEY, type SessionIndex } from '../../src/sign-out/session-index/types.js'
+import { SESSION_ORIGINAL_TOKEN_ID_KEY, SESSION_TOKEN_ID_KEY, type SessionIndex } from '../../src/sign-out/session-index/types.js'
 import { appServers } from '../helpers/http-server.js'
 
 /** Express 4, installed under an npm alias beside Express 5. */
@@ -55,11 +55,32 @@ describe('createRevokeGuard', () => {
         }
         res.end()
       })
+      // A sign-in whose tokens the refresher has rotated: the newest token id, and the sign-in's one kept beside it.
+      app.get('/login-refreshed/:original/:current', async (req, res) => {
+        const s = req.session as unknown as Bag
+        s.user = 'alice'
+        s[SESSION_TOKEN_ID_KEY] = req.params.current
+        s[SESSION_ORIGINAL_TOKEN_ID_KEY] = req.params.original
+        await sessionIndex.bind(req.params.original, null)
+        await sessionIndex.bind(req.params.current, null)
+        res.end()
+      })
       app.get('/me', (req, res) => {
         res.json({ user: (req.session as unknown as Bag | null)?.user ?? null })
       })
       return listen(app)
     }
+
+    test.each(['original', 'current'])('after a refresh, a revoke of the %s token id logs the session out', async (which) => {
+      const { index } = countingIndex()
+      const server = await cookieApp(index)
+      const agent = request.agent(server)
+      const ids = { original: randomUUID(), current: randomUUID() }
+      await agent.get(`/login-refreshed/${ids.original}/${ids.current}`).expect(200)
+      expect((await agent.get('/me')).body).toEqual({ user: 'alice' })
+      await request(server).post(REVOKE).send({ id: ids[which as 'original' | 'current'] }).expect(204)
+      expect((await agent.get('/me')).body).toEqual({ user: null })
+    })
 
     test('a session whose token id is revoked is logged out and its cookie cleared', async () => {
       const { index, calls } = countingIndex()

@@ -7,6 +7,13 @@
  */
 export const SESSION_TOKEN_ID_KEY = 'freedomIdTokenId'
 
+/**
+ * The session key under which the token refresher keeps the token `id` the sign-in returned, once a refresh has
+ * replaced {@link SESSION_TOKEN_ID_KEY} with a newer one: Freedom ID may POST either to `revoke_uri`, so the guard
+ * checks both.
+ */
+export const SESSION_ORIGINAL_TOKEN_ID_KEY = 'freedomIdOriginalTokenId'
+
 /** Where the strategy records a login's token `id` for provider sign-out; see the revoke router. */
 export interface SessionBinder {
   bind(tokenId: string, sessionId: string | null, ttlSeconds?: number, options?: BindOptions): Promise<void>
