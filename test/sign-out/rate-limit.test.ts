@@ -60,6 +60,21 @@ describe('perSourceWindow', () => {
     expect(limiter.hit('s0')).toBe(0)
   })
 
+  it('a renewed window counts as the newest: a newcomer at the bound forgets an older source, not the renewed one', () => {
+    clock()
+    const limiter = perSourceWindow({ max: 1, windowMs: 60_000 })
+    for (let i = 0; i < 10_000; i++) {
+      now = T0 + i
+      limiter.hit(`s${i}`)
+    }
+    now = T0 + 60_000
+    expect(limiter.hit('s0')).toBe(0)
+    limiter.hit('newcomer')
+    expect(limiter.size).toBe(10_000)
+    expect(limiter.hit('s0')).toBe(60)
+    expect(limiter.hit('s1')).toBe(0)
+  })
+
   it.each([
     ['no options', undefined],
     ['max 0', { max: 0, windowMs: 1000 }],
@@ -92,6 +107,7 @@ describe('sourceKey', () => {
     ['203.0.113.7', '203.0.113.7'],
     ['::ffff:203.0.113.7', '203.0.113.7'],
     ['::FFFF:203.0.113.7', '203.0.113.7'],
+    ['::ffff:198.51.100.10', '198.51.100.10'],
     ['::ffff:203.0.113.7x', '::ffff:203.0.113.7x'],
     ['x::ffff:203.0.113.7', 'x::ffff:203.0.113.7'],
     ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
