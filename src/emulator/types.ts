@@ -277,7 +277,7 @@ export interface Emulator {
 
 /** An emulator listening on a socket. */
 export interface RunningEmulator extends Emulator {
-  /** Base URL, no trailing slash, e.g. `http://127.0.0.1:54321`. */
+  /** Base URL, no trailing slash, e.g. `http://127.0.0.1:54321`; the issuer unless `issuer` or `issuerTrailingSlash` says otherwise. */
   url: string
   /** Stops listening and closes every connection, idle keep-alive ones included. */
   close(): Promise<void>

@@ -97,7 +97,7 @@ type WithRequest = FreedomIdStrategyOptions & { passReqToCallback: true }
 /**
  * Passport strategy for Freedom ID. Name: `'freedom-id'`.
  *
- * A request without `code` (OIDC) or `authorization_code` (OAuth2) starts a login; the callback finishes it. Failed
+ * A request without `code` (OIDC) or `authorization_code` (OAuth2) and without `state` starts a login; the callback finishes it. Failed
  * logins are `fail({ message, code })`; provider and network faults are `error(FreedomIdError)` with status 502/504.
  */
 export class FreedomIdStrategy extends OAuth2Strategy {
