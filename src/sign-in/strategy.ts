@@ -97,8 +97,9 @@ type WithRequest = FreedomIdStrategyOptions & { passReqToCallback: true }
 /**
  * Passport strategy for Freedom ID. Name: `'freedom-id'`.
  *
- * A request without `code` (OIDC) or `authorization_code` (OAuth2) and without `state` starts a login; the callback finishes it. Failed
- * logins are `fail({ message, code })`; provider and network faults are `error(FreedomIdError)` with status 502/504.
+ * A request without `code` (OIDC) or `authorization_code` (OAuth2) and without `state` starts a login; the callback
+ * (a code, a `state` or an error) finishes it. Failed logins are `fail({ message, code })`; provider and network
+ * faults are `error(FreedomIdError)` with status 502/504.
  */
 export class FreedomIdStrategy extends OAuth2Strategy {
   override name = 'freedom-id'
