@@ -82,6 +82,7 @@ describe('starting a login', () => {
     const outcome = await run(strategy(), fakeRequest({ session: null }))
     expect(outcome.type).toBe('error')
     expect((outcome as { error: Error }).error.message).toMatch(/express-session/)
+    expect((outcome as { error: Error }).error.message).toMatch(/cookieLoginState\(\{ secret \}\)/)
   })
 
   it('uses fresh state and nonce for every login and keeps each tab pending', async () => {

@@ -83,7 +83,8 @@ function sessionOf(req: IncomingMessage): SessionLike {
   const session = (req as unknown as { session?: SessionLike | null }).session
   if (!session || typeof session !== 'object') {
     throw new Error(
-      'FreedomIdStrategy needs sessions: add express-session (or cookie-session) before passport.',
+      'FreedomIdStrategy needs sessions: add express-session (or cookie-session) before passport, or keep pending ' +
+        'logins in a cookie with the "loginState: cookieLoginState({ secret })" option.',
     )
   }
   return session
