@@ -5,6 +5,7 @@ import { FreedomIdError, isFreedomIdError } from '../errors.js'
 import type { SessionBinder } from '../sign-out/session-index/types.js'
 import { SESSION_ORIGINAL_TOKEN_ID_KEY, SESSION_TOKEN_ID_KEY } from '../sign-out/session-index/types.js'
 import { logOutRequest } from '../sign-out/session-login.js'
+import { createSharedRefresh, type SharedRefreshOptions } from './shared-refresh.js'
 import { readSessionTokens, toStoredTokens, writeSessionTokens, type StoredTokens } from './session-tokens.js'
 import type { TokenResponse } from '../provider/token-exchange.js'
 
@@ -51,6 +52,13 @@ export interface TokenRefresherOptions {
    * Default: the client's `refreshGrant`.
    */
   oidcRefreshGrant?: 'patch' | 'refresh_token'
+  /**
+   * Makes refresh single-flight across processes through Redis, for several app processes on one session store: a
+   * short lock per refresh token, and the new pair handed (encrypted with the old refresh token) to the other
+   * processes' requests for `reuseWindow`. Without it, two processes refreshing one session at once spend the refresh
+   * token twice and Freedom ID refuses the second, signing the user out. Default: in-process single flight only.
+   */
+  redis?: SharedRefreshOptions
   /** The clock in milliseconds, for tests. Default `Date.now`. */
   now?: () => number
 }
@@ -88,7 +96,7 @@ function optionalFunction(name: string, value: unknown): void {
  *
  * - Concurrent requests of one session share one refresh call (in-process single flight, by refresh token), and for
  *   `reuseWindow` seconds afterwards a request still carrying the old refresh token gets the new pair. Across
- *   processes, pin a session to one process or refresh elsewhere.
+ *   processes, give the `redis` option.
  * - A refused refresh token (`REFRESH_TOKEN_INVALID`: rotated, expired, or the user signed out of Freedom ID), or an
  *   expired access token without a refresh token, deletes the tokens and logs the user out (`req.logout()`), then
  *   continues unauthenticated, or calls `onInvalid`.
@@ -133,13 +141,15 @@ export function createTokenRefresher(options: TokenRefresherOptions): RequestHan
     }
   }
 
+  const shared = options.redis === undefined ? undefined : createSharedRefresh(options.redis, reuseMs)
+
   function refreshOnce(refreshToken: string, protocol: 'oidc' | 'oauth2' | undefined): Promise<TokenResponse> {
     sweep(now())
     const current = flights.get(refreshToken)
     if (current && current.reuseUntil > now()) return current.promise
     const grant = protocol === 'oauth2' ? 'patch' : protocol === 'oidc' ? oidcGrant : undefined
-    const call = grant === undefined ? client.refreshTokens(refreshToken) : client.refreshTokens(refreshToken, { grant })
-    const flight: Flight = { promise: call, reuseUntil: Infinity }
+    const call = () => (grant === undefined ? client.refreshTokens(refreshToken) : client.refreshTokens(refreshToken, { grant }))
+    const flight: Flight = { promise: shared ? shared(refreshToken, call) : call(), reuseUntil: Infinity }
     flights.set(refreshToken, flight)
     flight.promise.then(
       () => {

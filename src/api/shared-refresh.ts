@@ -1,0 +1,84 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
+import { FreedomIdError, isFreedomIdError } from '../errors.js'
+import type { TokenResponse } from '../provider/token-exchange.js'
+import { replyString, toRedisCommand, type RedisClientLike, type RedisCommand } from '../sign-out/session-index/redis-command.js'
+
+/** Options of the token refresher's `redis` option: refresh single-flight across processes. */
+export interface SharedRefreshOptions {
+  /** A connected node-redis v5 client or ioredis instance (the session store's will do). Required. */
+  client: RedisClientLike
+  /** Prefix of the lock and hand-off keys. Default `'freedom-id:refresh:'`. */
+  prefix?: string
+  /** Milliseconds a process holds the lock of one refresh token at most. Default `10000`. */
+  lockTtl?: number
+}
+
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
+const POLL_MS = 25
+const INVALID = '{"invalid":true}'
+
+/**
+ * One refresh per refresh token across every process on one Redis: the first takes a short lock
+ * (`SET lock NX PX lockTtl`) and refreshes; the others wait for the new pair, which the winner leaves for `reuseMs`,
+ * encrypted (AES-256-GCM) with a key derived from the old refresh token, so only holders of that token can read it.
+ * A refused refresh token is handed over the same way. Keys are named by a hash, never by the token.
+ * @internal
+ */
+export function createSharedRefresh(options: SharedRefreshOptions, reuseMs: number) {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createTokenRefresher: "redis" option must be { client }')
+  const send: RedisCommand = toRedisCommand(options.client)
+  const prefix = options.prefix ?? 'freedom-id:refresh:'
+  if (typeof prefix !== 'string') throw new TypeError('createTokenRefresher: "redis.prefix" option must be a string')
+  const lockTtl = options.lockTtl ?? 10_000
+  if (!Number.isSafeInteger(lockTtl) || lockTtl <= 0) {
+    throw new TypeError('createTokenRefresher: "redis.lockTtl" option must be a positive integer number of milliseconds')
+  }
+  const keep = String(Math.max(reuseMs, 1000))
+
+  return async function run(refreshToken: string, refresh: () => Promise<TokenResponse>): Promise<TokenResponse> {
+    const name = createHash('sha256').update(`name\0${refreshToken}`).digest('hex')
+    const key = createHash('sha256').update(`key\0${refreshToken}`).digest()
+    const resultKey = `${prefix}${name}:result`
+    const lockKey = `${prefix}${name}:lock`
+    const deadline = Date.now() + 2 * lockTtl
+    for (;;) {
+      const stored = await send(['GET', resultKey])
+      if (stored !== null && stored !== undefined) return open(key, replyString(stored))
+      const owner = randomBytes(16).toString('hex')
+      if ((await send(['SET', lockKey, owner, 'NX', 'PX', String(lockTtl)])) !== null) {
+        try {
+          const fresh = await refresh()
+          await send(['SET', resultKey, seal(key, JSON.stringify(fresh)), 'PX', keep])
+          return fresh
+        } catch (err) {
+          if (isFreedomIdError(err, 'REFRESH_TOKEN_INVALID')) await send(['SET', resultKey, seal(key, INVALID), 'PX', keep])
+          throw err
+        } finally {
+          await send(['EVAL', RELEASE, '1', lockKey, owner]).catch(() => undefined)
+        }
+      }
+      if (Date.now() > deadline) {
+        throw new FreedomIdError('PROVIDER_TIMEOUT', 'Another process held the refresh of this token for too long.')
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+    }
+  }
+}
+
+function seal(key: Buffer, text: string): string {
+  const iv = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', key, iv)
+  const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()])
+  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')
+}
+
+function open(key: Buffer, sealed: string): TokenResponse {
+  const bytes = Buffer.from(sealed, 'base64')
+  const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12))
+  decipher.setAuthTag(bytes.subarray(12, 28))
+  const text = Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8')
+  if (text === INVALID) {
+    throw new FreedomIdError('REFRESH_TOKEN_INVALID', 'Freedom ID refused the refresh token (refreshed by another process).')
+  }
+  return JSON.parse(text) as TokenResponse
+}
