@@ -1,3 +1,4 @@
+import type { ColdStartResult } from './scenarios/cold-start.js'
 import type { ProfileSummary } from './cpu-profile.js'
 import type { Pinning } from './cpu-affinity.js'
 import type { HeapGrowthResult, PendingLoginResult } from './scenarios/memory.js'
@@ -48,4 +49,6 @@ export interface BenchResults {
   redisSkipped: boolean
   profile: { app: AppName; summary: ProfileSummary } | undefined
   targets: TargetCheck[]
+  /** Import cost of the main entry against its dependencies alone (`--only=cold-start`). */
+  coldStart?: ColdStartResult | undefined
 }

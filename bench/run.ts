@@ -3,7 +3,7 @@
  * traffic, id_token verification, memory and revoke. Prints Markdown tables on stdout (progress on stderr) and writes
  * `bench/results.json`.
  *
- * Flags: `--quick` (small counts, for trying the script), `--only=sign-in,verify,memory,revoke`,
+ * Flags: `--quick` (small counts, for trying the script), `--only=sign-in,verify,memory,revoke,cold-start`,
  * `--profile=<ours|ours-cookie|peer|peer-sig|floor>` (runs that app under `node --cpu-prof` and prints where its time went),
  * `--no-pin` (do not give the app under test a core of its own), `--alg=ES256` (the emulator signs id_tokens with
  * ES256 instead of RS256).
@@ -23,12 +23,13 @@ import { benchMemoryRevoke, benchRedisRevoke, type RevokeComparison } from './sc
 import { APP_NAMES, startApps, stopApps, type AppName, type AppUnderTest } from './scenarios/apps-under-test.js'
 import { runSignInRounds, summarizeSignIns, type SignInRun, type SignInSummary } from './scenarios/sign-in.js'
 import { benchVerify, type VerifyResult } from './scenarios/verify.js'
+import { benchColdStart, renderColdStart, type ColdStartResult } from './scenarios/cold-start.js'
 import { checkTargets } from './targets.js'
 
 const args = process.argv.slice(2)
 const flag = (name: string) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))?.split('=')[1]
 const quick = args.includes('--quick')
-const only = new Set((flag('only') ?? 'sign-in,verify,memory,revoke').split(','))
+const only = new Set((flag('only') ?? 'sign-in,verify,memory,revoke,cold-start').split(','))
 const profiled = flag('profile') as AppName | undefined
 if (profiled !== undefined && !APP_NAMES.includes(profiled)) throw new Error(`--profile must name one of ${APP_NAMES.join(', ')}`)
 
@@ -125,6 +126,9 @@ if (only.has('revoke')) {
   }
 }
 
+let coldStart: ColdStartResult | undefined
+if (only.has('cold-start')) coldStart = await benchColdStart(quick ? 5 : 15, log)
+
 const provider: ProviderRow[] = apps.map((a) => ({ app: a.name, ...a.totals, providerConnections: a.providerConnections }))
 const results: BenchResults = {
   generatedAt: new Date().toISOString(),
@@ -141,8 +145,10 @@ const results: BenchResults = {
   redisSkipped,
   profile: profile && profiled ? { app: profiled, summary: profile } : undefined,
   targets: checkTargets({ runs, summary, provider, heap, revoke }),
+  coldStart,
 }
 process.stdout.write(`${renderReport(results)}\n`)
+if (coldStart) process.stdout.write(`\n${renderColdStart(coldStart)}\n`)
 
 const resultsPath = fileURLToPath(new URL('./results.json', import.meta.url))
 writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`)
