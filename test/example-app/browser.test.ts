@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { noteSkip } from '../helpers/skip-note.js'
 import { printedURLs, spawnServer, type SpawnedServer } from './spawn-server.js'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -20,7 +21,7 @@ function describeWithChromium(name: string, fn: () => void): void {
       })
     })
   }
-  console.log(`${CHROMIUM} not found: skipping "${name}"; ${INSTALL_HINT}`)
+  noteSkip(name, `${CHROMIUM} not found; ${INSTALL_HINT}`)
   describe.skip(name, fn)
 }
 

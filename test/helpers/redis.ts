@@ -1,5 +1,6 @@
 import { describe, test } from '@jest/globals'
 import { redisAvailable } from './redis-server.js'
+import { noteSkip } from './skip-note.js'
 
 export { redisAvailable, startRedis, type RedisServer } from './redis-server.js'
 
@@ -18,6 +19,6 @@ export function describeWithRedis(name: string, fn: () => void): void {
       })
     })
   }
-  console.log(`redis-server not found: skipping "${name}"; ${INSTALL_HINT}`)
+  noteSkip(name, `redis-server not found; ${INSTALL_HINT}`)
   describe.skip(name, fn)
 }
