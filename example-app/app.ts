@@ -16,11 +16,12 @@ import {
 import { CALLBACK_PATH, type AppConfig } from './config.js'
 import { createErrorHandler, notFound } from './error-handler.js'
 import { sameOriginPath } from './return-to.js'
+import { failureCode, sentenceFor } from './sign-in-messages.js'
 import { requireSameOrigin } from './same-origin.js'
 import { createMemoryStores, type AppStores } from './stores.js'
 import { toAppUser, type AppUser } from './user.js'
 import { userCookie } from './user-cookie.js'
-import { homePage, profilePage, STYLESHEET, type ProviderLabel } from './views.js'
+import { FAVICON, homePage, profilePage, STYLESHEET, type ProviderLabel } from './views.js'
 
 declare module 'express-session' {
   interface SessionData {
@@ -33,6 +34,7 @@ declare module 'express-session' {
 interface SignInInfo {
   message?: string
   code?: string
+  providerCode?: unknown
   returnTo?: unknown
   tokenId?: string
 }
@@ -63,9 +65,8 @@ function originOf(req: Request): string {
 export function createApp(config: AppConfig, stores: AppStores = createMemoryStores()): Express {
   const log = config.log ?? ((line: string) => console.error(line))
   const provider: ProviderLabel = { mode: config.mode, issuer: (config.issuer ?? DEFAULT_ISSUER).replace(/\/+$/, '') }
-  const requested = config.protocol === 'oidc' ? [...new Set(['openid', ...config.scope])] : config.scope
-  /** `LOGIN_STATE=cookie`: no session; the user lives in a signed cookie. */
-  const cookies = config.loginState === 'cookie' ? userCookie(config.sessionSecret, SESSION_MAX_AGE_MS, stores.deniedTokens) : undefined
+import { userCookie } from './user-cookie.js'
+import { FAVICON, homePage, profilePage, STYLESHEET, type ProviderLabel } from './views.js'
 
   const strategy = new FreedomIdStrategy(
     {
@@ -83,7 +84,7 @@ export function createApp(config: AppConfig, stores: AppStores = createMemorySto
       ...(config.emulatorStrict && config.protocol === 'oauth2' && { stateInRedirectURI: false }),
     },
     (_accessToken: string, _refreshToken: string, params: FreedomIdParams, profile: FreedomIdProfile, done: VerifyCallback) =>
-      done(null, toAppUser(params, profile, requested)),
+      done(null, toAppUser(params, profile)),
   )
   const auth = new passport.Passport()
   auth.use(strategy)
@@ -109,6 +110,10 @@ export function createApp(config: AppConfig, stores: AppStores = createMemorySto
       strictTransportSecurity: config.mode === 'freedom-id',
     }),
   )
+  app.get('/favicon.svg', (_req, res) => {
+    res.type('image/svg+xml').set('Cache-Control', 'public, max-age=86400').send(FAVICON)
+  })
+  app.get('/favicon.ico', (_req, res) => res.redirect(301, '/favicon.svg'))
   app.get('/style.css', (_req, res) => {
     res.type('css').set('Cache-Control', 'public, max-age=3600').send(STYLESHEET)
   })
@@ -146,7 +151,7 @@ export function createApp(config: AppConfig, stores: AppStores = createMemorySto
     const flash = cookies ? await cookies.takeFlash(req, res) : req.session.loginError
     if (flash && !cookies) delete req.session.loginError
     const code = typeof req.query.error === 'string' && /^[A-Z_]{1,40}$/.test(req.query.error) ? req.query.error : undefined
-    const error = code === undefined ? undefined : flash?.code === code ? flash.message : `The sign-in failed (${code}).`
+    const error = code === undefined ? undefined : sentenceFor(flash?.code === code ? flash.code : code)
     const signedOut = typeof req.query.signedOut === 'string' ? req.query.signedOut : ''
     const notice = req.user ? undefined : NOTICES[signedOut]
     sendPage(res, 200, homePage({ provider, user: req.user as AppUser | undefined, error, notice }))
@@ -157,7 +162,10 @@ export function createApp(config: AppConfig, stores: AppStores = createMemorySto
     auth.authenticate(strategy.name, { ...options, session: !cookies }, (err: unknown, user: AppUser | false, info?: SignInInfo) => {
       if (err) return next(err)
       if (!user) {
-        const code = typeof info?.code === 'string' ? info.code : 'SIGN_IN_FAILED'
+        const code = failureCode(info)
+        // A signed-in person who comes back to a used callback (the back button, a reload) just goes on.
+        if (req.user && code === 'STATE_MISSING') return res.redirect('/profile')
+        log(`sign-in failed: ${info?.code ?? code}: ${info?.message ?? '(no message)'}`)
         const loginError = { code, message: info?.message ?? 'The sign-in failed.' }
         const home = `/?error=${encodeURIComponent(code)}`
         if (cookies) return void cookies.flash(req, res, loginError).then(() => res.redirect(home), next)

@@ -22,6 +22,22 @@ function listen(server: Server, port: number, host: string | undefined): Promise
   })
 }
 
+/**
+ * When a port is taken, says which server wanted it and how to pick another; any other error is rethrown as it is.
+ * @param variable the environment variable that sets the port (`PORT`, `EMULATOR_PORT`)
+ */
+export async function portOrAdvice<T>(what: string, variable: string, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
+    throw new Error(
+      `${what} could not listen on port ${port}: another program is using it. Stop that program, or pick another ` +
+        `port with ${variable}=${port + 1} (or ${variable}=0 for any free port), e.g. ${variable}=0 npm start.`,
+    )
+  }
+}
+
 function isLoopbackOrAny(host: string | undefined): boolean {
   return host === undefined || ['127.0.0.1', 'localhost', '0.0.0.0', '::', '::1'].includes(host)
 }
@@ -39,13 +55,13 @@ function appURLs(host: string | undefined, port: number): { browser: string; loc
 async function startProvider(config: AppConfig): Promise<RunningEmulator | undefined> {
   if (config.mode !== 'emulator') return undefined
   const autoLogin = config.emulatorAutoLogin === true ? DEFAULT_USERS[0]!.sub : (config.emulatorAutoLogin ?? false)
-  return startEmulator({
+  return portOrAdvice('The Freedom ID emulator', 'EMULATOR_PORT', config.emulatorPort, () => startEmulator({
     port: config.emulatorPort,
     ...(config.host !== undefined && { host: config.host }),
     autoLogin,
     clients: [{ ...DEMO_CLIENT, name: 'Freedom ID example app' }],
     ...(config.emulatorStrict && { strict: true }),
-  })
+  }))
 }
 
 async function main(): Promise<void> {
@@ -68,7 +84,12 @@ async function main(): Promise<void> {
     process.exit(1)
   }
   const server = createServer()
-  const port = await listen(server, config.port, config.host)
+  const port = await portOrAdvice('The example app', 'PORT', config.port, () => listen(server, config.port, config.host)).catch(
+    async (err: unknown) => {
+      await Promise.allSettled([stores.close(), emulator?.close()])
+      throw err
+    },
+  )
   const urls = appURLs(config.host, port)
   const origins = [...new Set([urls.browser, urls.local])]
   // Strict: register the callback URLs exactly, as Freedom ID support registers the one a partner emails them.

@@ -10,6 +10,20 @@ export function escapeHTML(value: unknown): string {
     .replace(/'/g, '&#39;')
 }
 
+/**
+ * An email or id as HTML that wraps only after its punctuation (`.`, `@`, `-`, `_`, `+`), never inside a word: the
+ * escaped text with `<wbr>` after each of those characters.
+ */
+export function breakable(value: string): string {
+  return escapeHTML(value).replace(/([.@_+-])/g, '$1<wbr>')
+}
+
+/** The app's icon, served at `/favicon.svg`: a key on the header's blue. */
+export const FAVICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#12314f"/>' +
+  '<circle cx="12" cy="16" r="6" fill="none" stroke="#ffe8a3" stroke-width="3"/>' +
+  '<path d="M18 16h10M24 16v5M28 16v4" stroke="#ffe8a3" stroke-width="3" stroke-linecap="round"/></svg>'
+
 /** The stylesheet served at `/style.css`, so the Content-Security-Policy needs no `'unsafe-inline'`. */
 export const STYLESHEET = `
 *{box-sizing:border-box}
@@ -36,7 +50,8 @@ p{margin:.7em 0}
 .alert.notice{background:#e7f5ee;color:#0b5132}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:6px 18px;margin:0}
 dt{color:#5b6878}
-dd{margin:0;word-break:break-word}
+dd{margin:0;min-width:0}
+.id{word-break:normal;overflow-wrap:normal}
 .chips{display:flex;flex-wrap:wrap;gap:6px;padding:0;margin:0;list-style:none}
 .chips li{background:#eef2f7;border-radius:6px;padding:2px 8px;font:13px ui-monospace,SFMono-Regular,Menlo,monospace}
 table{width:100%;border-collapse:collapse;font-size:.9rem}
@@ -44,6 +59,15 @@ th,td{text-align:left;padding:7px 8px;border-top:1px solid #e6ebf1;vertical-alig
 th{width:30%;font-weight:600;color:#3a4a5c}
 code{font:13px ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
 .status{font-size:3rem;font-weight:700;color:#c8372d;margin:0}
+@media (max-width:520px){
+  main{margin:16px auto;padding:0 10px}
+  .card{padding:18px}
+  dl{grid-template-columns:1fr;gap:2px}
+  dd{margin-bottom:8px}
+  th,td{display:block;width:auto;padding:4px 0}
+  th{border-top:1px solid #e6ebf1;padding-top:8px}
+  td{border-top:0}
+}
 `
 
 /** How the header labels the provider. */
@@ -61,7 +85,8 @@ function layout(title: string, provider: ProviderLabel, body: string): string {
   return (
     '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width,initial-scale=1">' +
-    `<title>${escapeHTML(title)}</title><link rel="stylesheet" href="/style.css"></head>` +
+    `<title>${escapeHTML(title)}</title><link rel="icon" href="/favicon.svg" type="image/svg+xml">` +
+    '<link rel="stylesheet" href="/style.css"></head>' +
     `<body><header><a href="/">Freedom ID example app</a>${badge}</header>` +
     `<main><div class="card">${body}</div></main></body></html>`
   )
@@ -116,8 +141,12 @@ function claimValue(name: string, value: unknown): string {
     const shown = Number.isNaN(date.getTime()) ? '' : ` <span class="muted">(${escapeHTML(date.toISOString())})</span>`
     return `<code>${escapeHTML(value)}</code>${shown}`
   }
+  if (typeof value === 'string' && ID_CLAIMS.has(name)) return `<code class="id">${breakable(value)}</code>`
   return `<code>${escapeHTML(typeof value === 'string' ? value : JSON.stringify(value))}</code>`
 }
+
+/** Claims that hold an email or an id: wrapped at their punctuation only. */
+const ID_CLAIMS = new Set(['sub', 'aud', 'azp', 'email', 'sid', 'jti'])
 
 /** The profile page: who the user is, the granted scopes, the id_token claims, and the sign-out buttons. */
 export function profilePage(opts: {
@@ -148,11 +177,11 @@ export function profilePage(opts: {
     `<h1>${escapeHTML(user.displayName)}</h1><p class="muted">Signed in with Freedom ID</p>` +
       '<dl>' +
       `<dt>Name</dt><dd>${escapeHTML(user.displayName)}</dd>` +
-      `<dt>Email</dt><dd>${user.email ? escapeHTML(user.email) : missing}</dd>` +
+      `<dt>Email</dt><dd class="id">${user.email ? breakable(user.email) : missing}</dd>` +
       `<dt>Phone</dt><dd>${user.phone ? escapeHTML(user.phone) : missing}</dd>` +
-      `<dt>Freedom ID</dt><dd><code>${escapeHTML(user.id)}</code></dd>` +
+      `<dt>Freedom ID</dt><dd><code class="id">${breakable(user.id)}</code></dd>` +
       '</dl>' +
-      `<h2>Granted scopes${user.scopesFrom === 'request' ? ' <span class="muted">(as requested)</span>' : ''}</h2>` +
+      `<h2>Granted scopes${user.scopesFrom === 'claims' ? ' <span class="muted">(from the data Freedom ID returned)</span>' : ''}</h2>` +
       `<ul class="chips">${scopes}</ul>` +
       `<h2>id_token claims</h2>${claims}` +
       `<div class="actions">${signOutForm()}${providerSignOut}</div>`,

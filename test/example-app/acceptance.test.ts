@@ -45,13 +45,13 @@ describe('signing in', () => {
     expect(await signIn(agent)).toBe('/profile')
     const res = await agent.get('/profile').expect(200)
     expect(res.text).toContain('<h1>Aigerim Bekova</h1>')
-    expect(res.text).toContain(alice.email)
+    expect(res.text.replace(/<wbr>/g, '')).toContain(alice.email)
     expect(res.text).toContain(alice.phone)
     for (const scope of ['openid', 'read.firstname', 'read.lastname', 'read.email', 'read.phone']) {
       expect(res.text).toContain(`<li>${scope}</li>`)
     }
     expect(res.text).toContain(`<th scope="row">iss</th><td><code>${emulator.url}</code>`)
-    expect(res.text).toContain(`<th scope="row">sub</th><td><code>${alice.sub}</code>`)
+    expect(res.text.replace(/<wbr>/g, '')).toContain(`<th scope="row">sub</th><td><code class="id">${alice.sub}</code>`)
     expect(res.text).toMatch(/<th scope="row">exp<\/th><td><code>\d+<\/code> <span class="muted">\(\d{4}-/)
     expect(res.headers['cache-control']).toBe('no-store')
     const home = await agent.get('/').expect(200)
@@ -117,7 +117,7 @@ describe('returnTo', () => {
 })
 
 describe('failed sign-ins', () => {
-  it("shows the library's message on the home page when the user cancels on the emulator", async () => {
+  it('shows a sentence for people on the home page when the user cancels on the emulator, and logs the full message', async () => {
     emulator.setAutoLogin(false)
     const agent = request.agent(app.url)
     const start = await agent.get('/auth/freedom-id').expect(302)
@@ -131,10 +131,11 @@ describe('failed sign-ins', () => {
     expect(callback.searchParams.get('error')).toBe('access_denied')
     await agent.get(`${callback.pathname}${callback.search}`).expect(302).expect('location', '/?error=ACCESS_DENIED')
     const home = await agent.get('/?error=ACCESS_DENIED').expect(200)
-    expect(home.text).toContain('<div class="alert error" role="alert">The user cancelled the Freedom ID sign-in.</div>')
+    expect(home.text).toContain('<div class="alert error" role="alert">You cancelled the sign-in. Nothing was shared with this app.</div>')
     expect(home.text).toContain('Sign in with Freedom ID')
+    expect(app.logs).toContainEqual(expect.stringMatching(/^sign-in failed: ACCESS_DENIED: The user cancelled/))
     const again = await agent.get('/?error=ACCESS_DENIED').expect(200)
-    expect(again.text).toContain('The sign-in failed (ACCESS_DENIED).')
+    expect(again.text).toContain('You cancelled the sign-in.')
   })
 
   it('turns a callback this browser did not start into STATE_MISSING, not a 500', async () => {
@@ -143,7 +144,25 @@ describe('failed sign-ins', () => {
     const stranger = request.agent(app.url)
     await stranger.get(`/auth/freedom-id/callback?${callback}`).expect(302).expect('location', '/?error=STATE_MISSING')
     const home = await stranger.get('/?error=STATE_MISSING').expect(200)
-    expect(home.text).toMatch(/<div class="alert error" role="alert">No pending Freedom ID login matches/)
+    expect(home.text).toContain('<div class="alert error" role="alert">This sign-in link has expired or was already used.')
+    expect(home.text).not.toContain('No pending Freedom ID login')
+  })
+
+  it('sends a signed-in person who revisits the used callback on to the profile', async () => {
+    const agent = request.agent(app.url)
+    const start = await agent.get('/auth/freedom-id').expect(302)
+    const callback = await authorize(start.headers.location!)
+    await agent.get(`/auth/freedom-id/callback?${callback}`).expect(302).expect('location', '/profile')
+    await agent.get(`/auth/freedom-id/callback?${callback}`).expect(302).expect('location', '/profile')
+    await agent.get('/profile').expect(200)
+  })
+
+  it('serves a favicon the pages link to', async () => {
+    const home = await request(app.url).get('/').expect(200)
+    expect(home.text).toContain('<link rel="icon" href="/favicon.svg" type="image/svg+xml">')
+    const icon = await request(app.url).get('/favicon.svg').expect(200).expect('content-type', /image\/svg\+xml/)
+    expect(icon.body.toString()).toMatch(/^<svg /)
+    await request(app.url).get('/favicon.ico').expect(301).expect('location', '/favicon.svg')
   })
 
   it('renders a provider fault as a 502 page with the error code and no stack trace', async () => {
@@ -180,7 +199,7 @@ describe('failed sign-ins', () => {
     const req = method === 'POST' ? request(app.url).post(path).set('content-type', 'application/json').send(body) : request(app.url).get(path)
     const res = await req
     expect(res.status).toBe(status)
-    expect(app.logs).toEqual([])
+    expect(app.logs.filter((line) => !line.startsWith('sign-in failed: '))).toEqual([])
   })
 })
 
@@ -298,8 +317,20 @@ describe('with FREEDOM_ID_PROTOCOL=oauth2', () => {
     expect(profile.text).toContain('<h1>Aigerim Bekova</h1>')
     expect(profile.text).toContain('No id_token: the OAuth2 flavour of Freedom ID does not issue one.')
     expect(profile.text).not.toContain('<li>openid</li>')
+    // No scope in the OAuth2 token response: the grants shown are those whose fields came back.
+    expect(profile.text).toContain('(from the data Freedom ID returned)')
+    for (const grant of ['read.email', 'read.firstname', 'read.lastname']) expect(profile.text).toContain(`<li>${grant}</li>`)
     await emulator.logout({ sub: alice.sub })
     await agent.get('/profile').expect(302).expect('location', '/')
+  })
+
+  it('reads a cancel on the emulator like the OpenID Connect cancel', async () => {
+    const agent = request.agent(oauth2App.url)
+    await agent.get('/auth/freedom-id').expect(302)
+    const failed = await agent.get('/auth/freedom-id/callback?error_code=100102').expect(302)
+    expect(failed.headers.location).toBe('/?error=ACCESS_DENIED')
+    const home = await agent.get(failed.headers.location!).expect(200)
+    expect(home.text).toContain('You cancelled the sign-in. Nothing was shared with this app.')
   })
 })
 

@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:net'
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { request } from 'undici'
 import { printedURLs, spawnServer, type SpawnedServer } from './spawn-server.js'
@@ -41,4 +42,29 @@ describe('npm start (example-app/server.ts)', () => {
     expect(server.output()).toMatch(/^Configuration error: SESSION_SECRET is required when FREEDOM_ID_CLIENT_ID is set/m)
     expect(server.output()).not.toMatch(/\bat .+:\d+:\d+/)
   })
+
+  it.each([
+    ['the app', 'PORT', 'The example app'],
+    ['the emulator', 'EMULATOR_PORT', 'The Freedom ID emulator'],
+  ])('when the port of %s is taken, it says which server and how to pick another', async (_name, variable, what) => {
+    const blocker = await occupy()
+    const taken = (blocker.address() as { port: number }).port
+    try {
+      server = spawnServer({ PORT: '0', EMULATOR_PORT: '0', [variable]: String(taken) })
+      expect(await server.exited).toBe(1)
+      const output = server.output()
+      expect(output).toContain(`${what} could not listen on port ${taken}: another program is using it.`)
+      expect(output).toContain(`${variable}=0`)
+      expect(output).not.toMatch(/EADDRINUSE|\bat .+:\d+:\d+/)
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve))
+    }
+  })
 })
+
+function occupy(): Promise<Server> {
+  return new Promise((resolve) => {
+    const s = createServer()
+    s.listen(0, () => resolve(s))
+  })
+}
