@@ -65,8 +65,8 @@ function originOf(req: Request): string {
 export function createApp(config: AppConfig, stores: AppStores = createMemoryStores()): Express {
   const log = config.log ?? ((line: string) => console.error(line))
   const provider: ProviderLabel = { mode: config.mode, issuer: (config.issuer ?? DEFAULT_ISSUER).replace(/\/+$/, '') }
-import { userCookie } from './user-cookie.js'
-import { FAVICON, homePage, profilePage, STYLESHEET, type ProviderLabel } from './views.js'
+  /** `LOGIN_STATE=cookie`: no session; the user lives in a signed cookie. */
+  const cookies = config.loginState === 'cookie' ? userCookie(config.sessionSecret, SESSION_MAX_AGE_MS, stores.deniedTokens) : undefined
 
   const strategy = new FreedomIdStrategy(
     {

@@ -326,8 +326,16 @@ describe('with FREEDOM_ID_PROTOCOL=oauth2', () => {
 
   it('reads a cancel on the emulator like the OpenID Connect cancel', async () => {
     const agent = request.agent(oauth2App.url)
-    await agent.get('/auth/freedom-id').expect(302)
-    const failed = await agent.get('/auth/freedom-id/callback?error_code=100102').expect(302)
+    emulator.setAutoLogin(false)
+    const start = await agent.get('/auth/freedom-id').expect(302)
+    const consent = await httpRequest(start.headers.location!)
+    const page = await consent.body.text()
+    const action = /<form method="post" action="([^"]+)"/.exec(page)![1]!.replace(/&amp;/g, '&')
+    const transaction = /name="transaction" value="([^"]+)"/.exec(page)![1]!
+    const cancelled = await postForm(new URL(action, emulator.url).href, { transaction, cancel: '1' })
+    const callback = new URL(cancelled.location!)
+    expect(callback.searchParams.get('error_code')).toBe('100102')
+    const failed = await agent.get(`${callback.pathname}${callback.search}`).expect(302)
     expect(failed.headers.location).toBe('/?error=ACCESS_DENIED')
     const home = await agent.get(failed.headers.location!).expect(200)
     expect(home.text).toContain('You cancelled the sign-in. Nothing was shared with this app.')
