@@ -11,6 +11,11 @@ export function escapeHTML(value: unknown): string {
     .replace(/'/g, '&#39;')
 }
 
+/** An email or id as HTML that wraps only after its punctuation, never inside a word (`<wbr>` after `.@_+-`). */
+export function breakable(value: string): string {
+  return escapeHTML(value).replace(/([.@_+-])/g, '$1<wbr>')
+}
+
 /** The name a button shows for a user: first and last name, else email, phone or sub. */
 export function displayName(user: EmulatorUser): string {
   const name = [user.firstname, user.lastname].filter(Boolean).join(' ')
@@ -36,6 +41,8 @@ button.small{display:inline-block;width:auto;padding:6px 12px;margin:4px 0;font-
 table{width:100%;border-collapse:collapse;font-size:.85rem}
 td{padding:4px 0;border-top:1px solid #e4e9e7;vertical-align:top}
 code{font-size:.8rem;word-break:break-all}
+code.id,.id{word-break:normal;overflow-wrap:normal}
+@media (max-width:520px){main{padding:18px}td{display:block;border-top:0}tr{display:block;border-top:1px solid #e4e9e7;padding:6px 0}}
 `
 
 /** Sends an HTML page with a strict Content-Security-Policy (inline CSS only, no scripts, no framing). */
@@ -105,13 +112,13 @@ export function sendHomePage(res: Response, issuer: string, entries: HomeEntry[]
         ? tokens
             .map(
               (t) =>
-                `<div><code>${escapeHTML(t.id)}</code> · ${escapeHTML(t.clientID)}` +
+                `<div><code class="id">${breakable(t.id)}</code> · <span class="id">${breakable(t.clientID)}</span>` +
                 `${t.revokeURI ? ` → <code>${escapeHTML(t.revokeURI)}</code>` : ''}</div>`,
             )
             .join('')
         : '<div>No active sessions</div>'
       return (
-        `<tr><td><strong>${escapeHTML(displayName(user))}</strong><br><code>${escapeHTML(user.sub)}</code></td>` +
+        `<tr><td><strong class="id">${breakable(displayName(user))}</strong><br><code class="id">${breakable(user.sub)}</code></td>` +
         `<td>${list}<form method="post" action="/__emulator/logout">` +
         `<input type="hidden" name="sub" value="${escapeHTML(user.sub)}">` +
         `<button class="small" type="submit">Sign out of Freedom ID</button></form></td></tr>`

@@ -112,7 +112,7 @@ for (const [mode, modeEnv] of MODES) describeWithChromium(`the example app in a 
     }
   })
 
-  it("shows the library's message when the user cancels on the emulator page", async () => {
+  it("shows a sentence for people, not the library's message, when the user cancels on the emulator page", async () => {
     const context = await browser.newContext()
     const page = await context.newPage()
     try {
@@ -122,12 +122,74 @@ for (const [mode, modeEnv] of MODES) describeWithChromium(`the example app in a 
       await page.getByRole('button', { name: 'Cancel' }).click()
       await page.waitForURL(`${urls.app}/?error=ACCESS_DENIED`)
       await shot(page, 'cancel-1-failure-shown')
-      expect(await page.getByRole('alert').textContent()).toBe('The user cancelled the Freedom ID sign-in.')
+      expect(await page.getByRole('alert').textContent()).toBe('You cancelled the sign-in. Nothing was shared with this app.')
+    } finally {
+      await context.close()
+    }
+  })
+
+  it.each([1280, 375])('at %i px wide: no email or id is broken mid-word and nothing scrolls sideways', async (width) => {
+    const context = await browser.newContext({ viewport: { width, height: 800 } })
+    const page = await context.newPage()
+    try {
+      await page.goto(urls.app)
+      await shot(page, `width-${width}-1-home`)
+      expect(await page.locator('link[rel="icon"]').getAttribute('href')).toBe('/favicon.svg')
+      await page.getByRole('link', { name: 'Sign in with Freedom ID' }).click()
+      await page.waitForURL((url) => url.href.startsWith(`${urls.emulator}/openid?`))
+      await shot(page, `width-${width}-2-emulator-pick-a-user`)
+      expect(await sidewaysOverflow(page)).toBe(false)
+      await page.getByRole('button', { name: 'Continue as Aigerim Bekova' }).click()
+      await page.waitForURL(`${urls.app}/profile`)
+      await shot(page, `width-${width}-3-profile`)
+      expect(await midWordBreaks(page, '.id')).toEqual([])
+      expect(await sidewaysOverflow(page)).toBe(false)
+      await page.goto(`${urls.emulator}/`)
+      await shot(page, `width-${width}-4-emulator-home`)
+      expect(await page.locator('.id').count()).toBeGreaterThan(3)
+      expect(await midWordBreaks(page, '.id')).toEqual([])
+      expect(await sidewaysOverflow(page)).toBe(false)
     } finally {
       await context.close()
     }
   })
 })
+
+/**
+ * The elements matching `selector` whose text wraps inside a word: a line ends with a character that is neither
+ * white space nor one of `.@_+-`. Measured from each character's box in the page (string source: no DOM types here).
+ */
+async function midWordBreaks(page: Page, selector: string): Promise<string[]> {
+  return page.evaluate(`(() => {
+    const bad = []
+    for (const el of document.querySelectorAll(${JSON.stringify(selector)})) {
+      const chars = []
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT)
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const text = node.textContent || ''
+        for (let i = 0; i < text.length; i++) {
+          const range = document.createRange()
+          range.setStart(node, i)
+          range.setEnd(node, i + 1)
+          const rect = range.getClientRects()[0]
+          if (rect) chars.push({ ch: text[i], top: rect.top })
+        }
+      }
+      for (let i = 1; i < chars.length; i++) {
+        const wrapped = chars[i].top > chars[i - 1].top + 4
+        if (wrapped && !/[\\s.@_+-]/.test(chars[i - 1].ch) && !/\\s/.test(chars[i].ch)) {
+          bad.push(el.textContent + ' (after "' + chars.slice(0, i).map((c) => c.ch).join('') + '")')
+        }
+      }
+    }
+    return bad
+  })()`)
+}
+
+/** Whether the page is wider than the window. */
+async function sidewaysOverflow(page: Page): Promise<boolean> {
+  return page.evaluate('document.documentElement.scrollWidth > window.innerWidth + 1')
+}
 
 describeWithChromium('the example app in a real browser on the strict emulator (EMULATOR_STRICT=1)', () => {
   let browser: Browser
