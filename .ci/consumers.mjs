@@ -113,6 +113,9 @@ for (const f of flavours) {
 }
 
 await check('npx freedom-id-emulator --port 0 starts from a consumer project', () => startsAndListens(base))
+await check('npx freedom-id-emulator --strict --port 0 starts the strict preset from a consumer project', () =>
+  startsAndListens(base, ['--strict'], /strict\s+no discovery/),
+)
 
 // 3. A git install builds the package through `prepare`.
 await check('npm install git+file://<this checkout> gives a working package', () => {
@@ -126,9 +129,9 @@ await check('npm install git+file://<this checkout> gives a working package', ()
 writeFileSync(process.argv[2], JSON.stringify(counts))
 console.log(`consumers: ${counts.passed} passed, ${counts.failed} failed`)
 
-function startsAndListens(cwd) {
+function startsAndListens(cwd, args = [], banner = /listening on/) {
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['--no-install', 'freedom-id-emulator', '--port', '0'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('npx', ['--no-install', 'freedom-id-emulator', ...args, '--port', '0'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     const timer = setTimeout(() => {
       child.kill()
@@ -136,7 +139,7 @@ function startsAndListens(cwd) {
     }, 30_000)
     const onData = (d) => {
       out += d
-      if (/listening on http:\/\/127\.0\.0\.1:\d+/.test(out)) {
+      if (/listening on http:\/\/127\.0\.0\.1:\d+/.test(out) && banner.test(out)) {
         clearTimeout(timer)
         child.kill()
         resolve()
