@@ -174,11 +174,12 @@ describe('home page', () => {
     const emulator = createEmulator({ autoLogin: aigerim.sub })
     const tokens = await oidcTokens(emulator, {}, { revoke_uri: `${partnerURL}/revoke` })
     const res = await request(emulator.app).get('/').expect(200)
-    expect(res.text).toContain('Aigerim Bekova')
-    expect(res.text).toContain(tokens.id as string)
+    const page = res.text.replace(/<wbr>/g, '') // ids may wrap only at their punctuation
+    expect(page).toContain('Aigerim Bekova')
+    expect(page).toContain(tokens.id as string)
     expect(res.text.match(/Sign out of Freedom ID/g)).toHaveLength(DEFAULT_USERS.length)
     await emulator.logout({ sub: aigerim.sub })
-    expect((await request(emulator.app).get('/').expect(200)).text).not.toContain(tokens.id as string)
+    expect((await request(emulator.app).get('/').expect(200)).text.replace(/<wbr>/g, '')).not.toContain(tokens.id as string)
   })
 
   it('lists every token record as JSON at /__emulator/tokens', async () => {
