@@ -47,6 +47,10 @@ export function createSharedRefresh(options: SharedRefreshOptions, reuseMs: numb
       const owner = randomBytes(16).toString('hex')
       if ((await send(['SET', lockKey, owner, 'NX', 'PX', String(lockTtl)])) !== null) {
         try {
+          // A holder may have left its result and released the lock between our GET and SET NX: use it, or this
+          // process would spend the old refresh token a second time (and hand out the provider's refusal).
+          const settled = await send(['GET', resultKey])
+          if (settled !== null && settled !== undefined) return open(key, replyString(settled))
           const fresh = await refresh()
           await send(['SET', resultKey, seal(key, JSON.stringify(fresh)), 'PX', keep])
           return fresh

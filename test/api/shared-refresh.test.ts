@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, expect } from '@jest/globals'
+import { createClient } from 'redis'
+import { createSharedRefresh } from '../../src/api/shared-refresh.js'
+import type { TokenResponse } from '../../src/provider/token-exchange.js'
+import { describeWithRedis, startRedis, type RedisServer } from '../helpers/redis.js'
+
+describeWithRedis('refresh single-flight across processes (createSharedRefresh) on a real Redis', () => {
+  let redis: RedisServer
+  let client: ReturnType<typeof createClient>
+
+  beforeAll(async () => {
+    redis = await startRedis()
+    client = createClient({ url: redis.url })
+    await client.connect()
+  })
+  afterAll(async () => {
+    await client?.quit()
+    await redis?.stop()
+  })
+
+  const pair = (n: number): TokenResponse => ({ access_token: `access-${n}`, refresh_token: `refresh-${n}`, id: `id-${n}` }) as TokenResponse
+
+  it('a process that takes the lock just after another left its result uses that result and never refreshes again', async () => {
+    // Process B reads "no result yet", then (held here) process A refreshes, leaves its result and releases the lock;
+    // B then takes the free lock. B must answer with A's pair, not spend the old refresh token a second time.
+    let releaseB!: () => void
+    const bHeld = new Promise<void>((resolve) => (releaseB = resolve))
+    let firstGet = true
+    const slowClient = {
+      sendCommand: async (args: string[]) => {
+        const reply = await client.sendCommand(args)
+        if (args[0] === 'GET' && firstGet) {
+          firstGet = false
+          await bHeld
+        }
+        return reply
+      },
+    }
+    const processA = createSharedRefresh({ client }, 30_000)
+    const processB = createSharedRefresh({ client: slowClient as never }, 30_000)
+    const calls: string[] = []
+
+    const b = processB('refresh-0', async () => (calls.push('B'), pair(2)))
+    await new Promise((resolve) => setTimeout(resolve, 50)) // B has read "no result" and waits
+    const a = await processA('refresh-0', async () => (calls.push('A'), pair(1)))
+    releaseB()
+
+    expect(a.access_token).toBe('access-1')
+    expect((await b).access_token).toBe('access-1')
+    expect(calls).toEqual(['A'])
+  })
+
+  it('waiting processes get the winner\'s pair, and only the winner refreshes', async () => {
+    const processes = Array.from({ length: 4 }, () => createSharedRefresh({ client }, 30_000))
+    let calls = 0
+    const results = await Promise.all(
+      processes.map((run) => run('refresh-9', async () => (calls++, await new Promise((r) => setTimeout(r, 100)), pair(10)))),
+    )
+    expect(calls).toBe(1)
+    expect(results.map((r) => r.access_token)).toEqual(['access-10', 'access-10', 'access-10', 'access-10'])
+  })
+})
