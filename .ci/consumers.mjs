@@ -128,20 +128,35 @@ await check('npm install git+file://<this checkout> gives a working package', ()
 
 writeFileSync(process.argv[2], JSON.stringify(counts))
 console.log(`consumers: ${counts.passed} passed, ${counts.failed} failed`)
+// Whatever a check left running (a server, a child's pipe) must not keep CI waiting.
+process.exit()
 
 function startsAndListens(cwd, args = [], banner = /listening on/) {
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['--no-install', 'freedom-id-emulator', ...args, '--port', '0'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    // Its own process group: npx runs the emulator as a child of its own, and killing npx alone would leave the
+    // emulator holding the pipes, so this script would never exit.
+    const child = spawn('npx', ['--no-install', 'freedom-id-emulator', ...args, '--port', '0'], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    })
+    const stop = () => {
+      try {
+        process.kill(-child.pid, 'SIGTERM')
+      } catch {
+        child.kill()
+      }
+    }
     let out = ''
     const timer = setTimeout(() => {
-      child.kill()
+      stop()
       reject(new Error(`no "listening on" line within 30 s:\n${out}`))
     }, 30_000)
     const onData = (d) => {
       out += d
       if (/listening on http:\/\/127\.0\.0\.1:\d+/.test(out) && banner.test(out)) {
         clearTimeout(timer)
-        child.kill()
+        stop()
         resolve()
       }
     }
