@@ -2,7 +2,7 @@ import { FreedomIdError, isFreedomIdError } from '../errors.js'
 import { describeURL, type HttpClient } from '../provider/http-client.js'
 import type { LoginRecord } from './login-state/record.js'
 import type { CompletedLogin } from './oidc-flow.js'
-import type { ResolvedOptions } from './options.js'
+import { tokenEndpointClient, type ResolvedOptions } from './options.js'
 import { buildProfile } from './profile.js'
 import { processProviderResponse } from '../provider/provider-response.js'
 import { exchangeAuthorizationCode } from '../provider/oauth2-token.js'
@@ -137,11 +137,7 @@ export async function completeOAuth2Login(
   tokenParams: Record<string, string>,
 ): Promise<CompletedLogin> {
   const tokens = await exchangeAuthorizationCode(http, {
-    tokenURL: options.tokenURL,
-    clientID: options.clientID,
-    clientSecret: options.clientSecret,
-    format: options.tokenRequestFormat,
-    authMethod: options.clientAuthMethod,
+    ...tokenEndpointClient(options),
     code,
     extra: tokenParams,
     ...(options.revokeURL !== undefined && { revokeURI: options.revokeURL }),

@@ -3,7 +3,7 @@ import type { HttpClient } from '../provider/http-client.js'
 import { verifyIdToken, type IdTokenClaims } from './id-token.js'
 import type { KeySource } from '../provider/jwks.js'
 import { pkceChallenge, type LoginRecord } from './login-state/record.js'
-import type { ResolvedOptions } from './options.js'
+import { tokenEndpointClient, type ResolvedOptions } from './options.js'
 import { buildProfile, type FreedomIdProfile } from './profile.js'
 import { exchangeOidcCode, type TokenResponse } from '../provider/token-exchange.js'
 import { fetchUserInfo } from '../provider/userinfo.js'
@@ -55,11 +55,7 @@ export async function completeOidcLogin(
   tokenParams: Record<string, string>,
 ): Promise<CompletedLogin> {
   const tokens = await exchangeOidcCode(http, {
-    tokenURL: options.tokenURL,
-    clientID: options.clientID,
-    clientSecret: options.clientSecret,
-    format: options.tokenRequestFormat,
-    authMethod: options.clientAuthMethod,
+    ...tokenEndpointClient(options),
     code,
     redirectURI: record.redirect_uri,
     extra: tokenParams,

@@ -318,3 +318,14 @@ export function resolveOptions(input: FreedomIdStrategyOptions): ResolvedOptions
     dispatcher: dispatcher as Dispatcher | undefined,
   }
 }
+
+/** What every token-endpoint call of a sign-in sends to identify the client, from the resolved options. */
+export function tokenEndpointClient(options: ResolvedOptions) {
+  return {
+    tokenURL: options.tokenURL,
+    clientID: options.clientID,
+    clientSecret: options.clientSecret,
+    format: options.tokenRequestFormat,
+    authMethod: options.clientAuthMethod,
+  }
+}
