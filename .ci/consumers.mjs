@@ -34,14 +34,18 @@ function write(dir, files) {
   for (const [path, text] of Object.entries(files)) writeFileSync(join(dir, path), typeof text === 'string' ? text : JSON.stringify(text, null, 2))
 }
 
-/** The README's quick start, verbatim: the first ```ts block under "## Quick start". */
-function quickStart() {
+/** A README block, verbatim: the first ```ts block under the level-2 heading `heading`. */
+function readmeBlock(heading) {
   const readme = readFileSync(join(repo, 'README.md'), 'utf8')
-  const section = readme.slice(readme.indexOf('\n## Quick start'))
-  const match = /```ts\n([\s\S]*?)```/.exec(section)
-  if (!match) throw new Error('no ts block under "## Quick start"')
+  const at = readme.indexOf(`\n## ${heading}\n`)
+  const match = at < 0 ? null : /```ts\n([\s\S]*?)```/.exec(readme.slice(at))
+  if (!match) throw new Error(`no ts block under "## ${heading}"`)
   return match[1]
 }
+/** The README's verify forms, with the `options` they spread declared as a consumer's code would have them. */
+const VERIFY_FORMS = `${readmeBlock('The verify callback')}
+declare const options: Omit<import('passport-freedom-id').FreedomIdStrategyOptions, 'passReqToCallback' | 'passParamsToCallback'>
+`
 
 // 1. The tarball, packed from this checkout (prepack builds dist/).
 console.log('::: npm pack')
@@ -92,16 +96,18 @@ for (const f of flavours) {
   const dir = join(base, f.dir)
   const files = { 'package.json': { name: f.dir, private: true, type: f.type }, ...f.files }
   if (f.ts) {
-    files['app.ts'] = quickStart()
+    files['app.ts'] = readmeBlock('Quick start')
+    // Every verify form must get its parameter types from the constructor, strict, under each resolution.
+    files['verify-forms.ts'] = VERIFY_FORMS
     // Node's own emulator check for the node10 project: the subpath's types resolve through typesVersions.
     files['emulator-types.ts'] = "import { startEmulator, DEMO_CLIENT } from 'passport-freedom-id/emulator'\nexport const start: typeof startEmulator = startEmulator\nexport const id: string = DEMO_CLIENT.clientID\n"
-    files['tsconfig.json'] = { compilerOptions: f.ts, files: ['app.ts', 'emulator-types.ts'] }
+    files['tsconfig.json'] = { compilerOptions: f.ts, files: ['app.ts', 'verify-forms.ts', 'emulator-types.ts'] }
   }
   write(dir, files)
   if (f.ts) {
-    await check(`${f.name}: the README quick start type-checks (TypeScript 5.9)`, () => sh(process.execPath, [tsc5, '-p', '.'], dir))
+    await check(`${f.name}: the README quick start and verify forms type-check (TypeScript 5.9)`, () => sh(process.execPath, [tsc5, '-p', '.'], dir))
     if (f.ts7) {
-      await check(`${f.name}: the README quick start type-checks (TypeScript 7)`, () =>
+      await check(`${f.name}: the README quick start and verify forms type-check (TypeScript 7)`, () =>
         sh(process.execPath, [tsc7, '-p', '.', '--noEmit'], dir),
       )
     }

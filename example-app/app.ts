@@ -9,9 +9,6 @@ import {
   DEFAULT_ISSUER,
   FreedomIdStrategy,
   type FreedomIdAuthenticateOptions,
-  type FreedomIdParams,
-  type FreedomIdProfile,
-  type VerifyCallback,
 } from '../src/index.js'
 import { CALLBACK_PATH, type AppConfig } from './config.js'
 import { createErrorHandler, notFound } from './error-handler.js'
@@ -82,9 +79,9 @@ export function createApp(config: AppConfig, stores: AppStores = createMemorySto
       ...(cookies && { loginState: cookieLoginState({ secret: config.sessionSecret }) }),
       // The strict emulator compares redirect_uri exactly, so the OAuth2 state cannot ride in its query.
       ...(config.emulatorStrict && config.protocol === 'oauth2' && { stateInRedirectURI: false }),
+      passParamsToCallback: true,
     },
-    (_accessToken: string, _refreshToken: string, params: FreedomIdParams, profile: FreedomIdProfile, done: VerifyCallback) =>
-      done(null, toAppUser(params, profile)),
+    (_accessToken, _refreshToken, params, profile, done) => done(null, toAppUser(params, profile)),
   )
   const auth = new passport.Passport()
   auth.use(strategy)

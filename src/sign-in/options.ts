@@ -102,6 +102,12 @@ export interface FreedomIdStrategyOptions {
   skipUserProfile?: boolean
   /** Pass `req` as the first argument of the verify callback. Default `false`. */
   passReqToCallback?: boolean
+  /**
+   * Pass the token response (`params`) to the verify callback, before `profile`. Default: chosen by the verify
+   * function's parameter count, as passport-oauth2 does (5, or 6 with `req`). Setting it `true` also picks the
+   * constructor overload that types the `params` forms in TypeScript, and lets an `async` function without `done` take `params`.
+   */
+  passParamsToCallback?: boolean
   /** Key in `req.session` under which the one-time login records live. Default `'freedom-id'`. */
   sessionKey?: string
   /**
@@ -146,6 +152,8 @@ export interface ResolvedOptions {
   sessionIndex: SessionBinder | undefined
   skipUserProfile: boolean
   passReqToCallback: boolean
+  /** `undefined`: by the verify function's parameter count. */
+  passParamsToCallback: boolean | undefined
   sessionKey: string
   loginState: LoginStateStore
   stateInRedirectURI: boolean
@@ -179,7 +187,7 @@ function absoluteURL(options: Record<string, unknown>, name: string): string | u
   return value
 }
 
-function boolean(options: Record<string, unknown>, name: string, fallback: boolean): boolean {
+function boolean<F extends boolean | undefined>(options: Record<string, unknown>, name: string, fallback: F): boolean | F {
   const value = options[name]
   if (value === undefined) return fallback
   if (typeof value !== 'boolean') fail(name, 'must be a boolean')
@@ -312,6 +320,7 @@ export function resolveOptions(input: FreedomIdStrategyOptions): ResolvedOptions
     sessionIndex: resolveSessionIndex(options),
     skipUserProfile: boolean(options, 'skipUserProfile', false),
     passReqToCallback: boolean(options, 'passReqToCallback', false),
+    passParamsToCallback: boolean(options, 'passParamsToCallback', undefined),
     sessionKey,
     loginState: resolveLoginState(options, sessionKey),
     stateInRedirectURI: boolean(options, 'stateInRedirectURI', true),

@@ -13,7 +13,7 @@ import { parseScope, resolveOptions, type FreedomIdStrategyOptions, type Resolve
 import { bindSessionOnLogIn } from '../sign-out/session-binding.js'
 import {
   invokeVerify,
-  verifyArity,
+  verifyTakesParams,
   type FreedomIdVerify,
   type VerifyFunction,
   type VerifyFunctionWithParams,
@@ -89,10 +89,14 @@ const OAuth2Strategy = OAuth2StrategyImpl as unknown as new (
   verify: (...args: never[]) => unknown,
 ) => OAuth2StrategyBase
 
-/** `passReqToCallback` absent or `false`: the verify forms without `req`. */
-type WithoutRequest = FreedomIdStrategyOptions & { passReqToCallback?: false }
-/** `passReqToCallback: true`: the verify forms with `req` first. */
-type WithRequest = FreedomIdStrategyOptions & { passReqToCallback: true }
+/**
+ * The options that pick each verify form's constructor overload. TypeScript gives an untyped arrow function the
+ * parameter types of the first overload whose other arguments match, before it looks at the function's parameter
+ * count, so each form is keyed on options alone: `passReqToCallback` and `passParamsToCallback`.
+ */
+type FormOptions<Req extends boolean, Params extends boolean> = Omit<FreedomIdStrategyOptions, 'passReqToCallback' | 'passParamsToCallback'> &
+  (Req extends true ? { passReqToCallback: true } : { passReqToCallback?: false }) &
+  (Params extends true ? { passParamsToCallback: true } : { passParamsToCallback?: false })
 
 /**
  * Passport strategy for Freedom ID. Name: `'freedom-id'`.
@@ -107,18 +111,21 @@ export class FreedomIdStrategy extends OAuth2Strategy {
   /** @internal */ readonly _http: HttpClient
   /** @internal */ readonly _keys: KeySource
   /** @internal */ readonly _verifyFn: FreedomIdVerify
-  /** @internal The parameter count that picks the verify form (see {@link verifyArity}). */
-  readonly _verifyArity: number
+  /** @internal Whether the verify function takes `params` (see {@link verifyTakesParams}). */
+  readonly _verifyTakesParams: boolean
 
   /** `(accessToken, refreshToken, profile, done)`. */
-  constructor(options: WithoutRequest, verify: VerifyFunction)
-  /** `(accessToken, refreshToken, params, profile, done)`: chosen at run time by its 5 parameters. */
-  constructor(options: WithoutRequest, verify: VerifyFunctionWithParams)
+  constructor(options: FormOptions<false, false>, verify: VerifyFunction)
+  /** `(accessToken, refreshToken, params, profile, done)` with `passParamsToCallback: true`. */
+  constructor(options: FormOptions<false, true>, verify: VerifyFunctionWithParams)
   /** `(req, accessToken, refreshToken, profile, done)` with `passReqToCallback: true`. */
-  constructor(options: WithRequest, verify: VerifyFunctionWithRequest)
-  /** `(req, accessToken, refreshToken, params, profile, done)` with `passReqToCallback: true`: 6 parameters. */
-  constructor(options: WithRequest, verify: VerifyFunctionWithRequestAndParams)
-  /** Any form, for options whose `passReqToCallback` is only known as a `boolean`. */
+  constructor(options: FormOptions<true, false>, verify: VerifyFunctionWithRequest)
+  /** `(req, accessToken, refreshToken, params, profile, done)` with both `passReqToCallback` and `passParamsToCallback`. */
+  constructor(options: FormOptions<true, true>, verify: VerifyFunctionWithRequestAndParams)
+  /**
+   * Any form, for options whose flags are only known as `boolean`s; without `passParamsToCallback`, a function of 5
+   * parameters (6 with `req`) gets `params`, as in passport-oauth2.
+   */
   constructor(options: FreedomIdStrategyOptions, verify: FreedomIdVerify)
   constructor(options: FreedomIdStrategyOptions, verify: FreedomIdVerify) {
     if (typeof verify !== 'function') throw new TypeError('FreedomIdStrategy requires a verify callback')
@@ -136,7 +143,7 @@ export class FreedomIdStrategy extends OAuth2Strategy {
     )
     this._options = resolved
     this._verifyFn = verify
-    this._verifyArity = verifyArity(verify, (this as { validate?: unknown }).validate)
+    this._verifyTakesParams = verifyTakesParams(verify, (this as { validate?: unknown }).validate, resolved.passReqToCallback, resolved.passParamsToCallback)
     this._http = new HttpClient({ timeout: resolved.timeout, ...(resolved.dispatcher && { dispatcher: resolved.dispatcher }) })
     this._keys = new KeySource({
       issuer: resolved.issuer,
@@ -278,7 +285,7 @@ export class FreedomIdStrategy extends OAuth2Strategy {
     if (tokenId === undefined && this._options.revokeURL !== undefined) {
       debug('token response has no "id": this login cannot be ended through revoke_uri')
     }
-    invokeVerify(this._verifyFn, this._options.passReqToCallback, req, login.tokens, login.profile, this._verifyArity, (err, user, info) => {
+    invokeVerify(this._verifyFn, this._options.passReqToCallback, req, login.tokens, login.profile, this._verifyTakesParams, (err, user, info) => {
       if (err) return this.error(err as Error)
       if (!user) {
         const challenge = typeof info === 'string' ? { message: info } : (info ?? { message: 'The verify callback refused the user.' })

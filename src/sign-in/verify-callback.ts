@@ -23,19 +23,21 @@ export type VerifyFunctionWithRequestAndParams = (req: Request, accessToken: str
 export type FreedomIdVerify = VerifyFunction | VerifyFunctionWithParams | VerifyFunctionWithRequest | VerifyFunctionWithRequestAndParams
 
 /**
- * The parameter count that picks the verify form: the verify function's own, or, when it declares none (a
- * `(...params)` wrapper such as `@nestjs/passport`'s without `callbackArity`) and the strategy is a subclass with a
- * `validate` method (Nest's `PassportStrategy`), `validate`'s count plus the `done` Nest adds. So
+ * Whether the verify function takes `params`: as `passParamsToCallback` says when it is set, else by its parameter
+ * count (passport-oauth2's rule: 5, or 6 with `req`). A function that declares no parameters (a `(...params)` wrapper
+ * such as `@nestjs/passport`'s without `callbackArity`) in a subclass with a `validate` method (Nest's
+ * `PassportStrategy`) is counted as `validate`'s count plus the `done` Nest adds, so
  * `validate(accessToken, refreshToken, params, profile)` gets `params` with or without Nest's `callbackArity`.
  */
-export function verifyArity(verify: FreedomIdVerify, validate: unknown): number {
-  if (verify.length === 0 && typeof validate === 'function') return validate.length + 1
-  return verify.length
+export function verifyTakesParams(verify: FreedomIdVerify, validate: unknown, passReq: boolean, passParams: boolean | undefined): boolean {
+  if (passParams !== undefined) return passParams
+  const arity = verify.length === 0 && typeof validate === 'function' ? validate.length + 1 : verify.length
+  return arity >= (passReq ? 6 : 5)
 }
 
 /**
- * Calls the verify function in the form `arity` ({@link verifyArity}) asks for (5 parameters, or 6 with `req`, get `params`), and settles
- * `done` once: by the callback, or by the returned promise (its value is the user; `false` fails; a rejection errors;
+ * Calls the verify function, with `req` first when `passReq` and `params` before `profile` when `withParams`
+ * ({@link verifyTakesParams}), and settles `done` once: by the callback, or by the returned promise (its value is the user; `false` fails; a rejection errors;
  * resolving `undefined` without having called `done` fails with a message saying so).
  */
 export function invokeVerify(
@@ -44,7 +46,7 @@ export function invokeVerify(
   req: Request,
   tokens: FreedomIdParams,
   profile: FreedomIdProfile,
-  arity: number,
+  withParams: boolean,
   done: (err: unknown, user?: unknown, info?: unknown) => void,
 ): void {
   let settled = false
@@ -53,7 +55,6 @@ export function invokeVerify(
     settled = true
     done(err ?? null, user, info)
   }
-  const withParams = arity >= (passReq ? 6 : 5)
   const args: unknown[] = [tokens.access_token, tokens.refresh_token ?? '']
   if (withParams) args.push(tokens)
   args.push(profile, once)

@@ -17,7 +17,7 @@ declare const app: import('express').Express
 declare const passport: import('passport').PassportStatic
 declare const session: typeof import('express-session')
 declare const sessionStore: import('express-session').Store
-declare const options: Omit<import('passport-freedom-id').FreedomIdStrategyOptions, 'passReqToCallback'>
+declare const options: Omit<import('passport-freedom-id').FreedomIdStrategyOptions, 'passReqToCallback' | 'passParamsToCallback'>
 declare const verify: import('passport-freedom-id').VerifyFunction
 declare const clientID: string
 declare const clientSecret: string

@@ -36,6 +36,7 @@ describe('FreedomIdStrategy options', () => {
       pkce: false,
       skipUserProfile: false,
       passReqToCallback: false,
+      passParamsToCallback: undefined,
       sessionKey: 'freedom-id',
     })
     expect(typeof s._options.loginState.put).toBe('function')
@@ -135,6 +136,7 @@ describe('FreedomIdStrategy options', () => {
     ['pkce a string', { pkce: 'S256' }, /"pkce" option must be a boolean/],
     ['skipUserProfile a string', { skipUserProfile: 'yes' }, /"skipUserProfile"/],
     ['passReqToCallback a number', { passReqToCallback: 1 }, /"passReqToCallback"/],
+    ['passParamsToCallback a string', { passParamsToCallback: 'yes' }, /"passParamsToCallback" option must be a boolean/],
     ['sessionKey empty', { sessionKey: '' }, /"sessionKey"/],
     ['loginState without take()', { loginState: { put: async () => {} } }, /"loginState"/],
     ['loginState a string', { loginState: 'cookie' }, /"loginState"/],

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startEmulator, DEFAULT_USERS, DEMO_CLIENT, type RunningEmulator } from '../../src/emulator/index.js'
 import type { FreedomIdProfile } from '../../src/sign-in/profile.js'
 import { FreedomIdStrategy } from '../../src/sign-in/strategy.js'
-import type { FreedomIdParams } from '../../src/sign-in/verify-callback.js'
+import type { FreedomIdParams, VerifyCallback } from '../../src/sign-in/verify-callback.js'
 import { errorOf, failure, login } from '../helpers/login.js'
 import { strategyMaker } from '../helpers/strategies.js'
 
@@ -125,6 +125,40 @@ describe('the verify callback', () => {
       }),
     )
     expect(outcome).toMatchObject({ type: 'success', user: { id: 'first' } })
+  })
+})
+
+describe('passParamsToCallback', () => {
+  it('true: an async function without done gets params before the profile', async () => {
+    const { outcome } = await login(
+      make({ passParamsToCallback: true }, async (_a: string, _r: string, params: FreedomIdParams, profile: FreedomIdProfile) => ({
+        id: profile.id,
+        sub: params.claims?.sub,
+      })),
+    )
+    expect(outcome).toMatchObject({ type: 'success', user: { id: user.sub, sub: user.sub } })
+  })
+
+  it('true with passReqToCallback: req, then params before the profile', async () => {
+    const seen: unknown[] = []
+    await login(
+      make({ passReqToCallback: true, passParamsToCallback: true }, async (req: { url: string }, _a: string, _r: string, params: FreedomIdParams, profile: FreedomIdProfile) => {
+        seen.push(req.url, params.claims?.sub, profile.provider)
+        return {}
+      }),
+    )
+    expect(seen).toEqual([expect.stringMatching(/^\/auth\/freedom-id\/callback\?/), user.sub, 'freedom-id'])
+  })
+
+  it('false: a function of 5 parameters gets the profile third, not params', async () => {
+    const seen: unknown[] = []
+    await login(
+      make({ passParamsToCallback: false }, (_a: string, _r: string, profile: FreedomIdProfile, done: VerifyCallback, extra?: unknown) => {
+        seen.push(profile.provider, extra)
+        done(null, {})
+      }),
+    )
+    expect(seen).toEqual(['freedom-id', undefined])
   })
 })
 
