@@ -42,6 +42,9 @@ table{width:100%;border-collapse:collapse;font-size:.85rem}
 td{padding:4px 0;border-top:1px solid #e4e9e7;vertical-align:top}
 code{font-size:.8rem;word-break:break-all}
 code.id,.id{word-break:normal;overflow-wrap:normal}
+.token{margin:2px 0 8px}
+.uri{width:0;min-width:100%;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;color:#44524e}
+.uri code{word-break:normal}
 @media (max-width:520px){main{padding:18px}td{display:block;border-top:0}tr{display:block;border-top:1px solid #e4e9e7;padding:6px 0}}
 `
 
@@ -112,8 +115,9 @@ export function sendHomePage(res: Response, issuer: string, entries: HomeEntry[]
         ? tokens
             .map(
               (t) =>
-                `<div><code class="id">${breakable(t.id)}</code> · <span class="id">${breakable(t.clientID)}</span>` +
-                `${t.revokeURI ? ` → <code>${escapeHTML(t.revokeURI)}</code>` : ''}</div>`,
+                `<div class="token"><code class="id">${breakable(t.id)}</code> · <span class="id">${breakable(t.clientID)}</span>` +
+                // One line, cut with an ellipsis (the whole URI in its title): it has no place to wrap but mid-word.
+                `${t.revokeURI ? `<div class="uri" title="${escapeHTML(t.revokeURI)}">→ <code>${escapeHTML(t.revokeURI)}</code></div>` : ''}</div>`,
             )
             .join('')
         : '<div>No active sessions</div>'

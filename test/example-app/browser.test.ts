@@ -128,7 +128,7 @@ for (const [mode, modeEnv] of MODES) describeWithChromium(`the example app in a 
     }
   })
 
-  it.each([1280, 375])('at %i px wide: no email or id is broken mid-word and nothing scrolls sideways', async (width) => {
+  it.each([1280, 375])('at %i px wide: no email, id or URL is broken mid-word and nothing scrolls sideways', async (width) => {
     const context = await browser.newContext({ viewport: { width, height: 800 } })
     const page = await context.newPage()
     try {
@@ -148,6 +148,9 @@ for (const [mode, modeEnv] of MODES) describeWithChromium(`the example app in a 
       await shot(page, `width-${width}-4-emulator-home`)
       expect(await page.locator('.id').count()).toBeGreaterThan(3)
       expect(await midWordBreaks(page, '.id')).toEqual([])
+      // The signed-in user's token names the app's revoke_uri, which has nowhere to wrap but mid-word.
+      expect(await page.locator('.uri').count()).toBeGreaterThan(0)
+      expect(await midWordBreaks(page, '.uri')).toEqual([])
       expect(await sidewaysOverflow(page)).toBe(false)
     } finally {
       await context.close()
