@@ -249,16 +249,9 @@ export class KeySource {
     }
   }
 
-  /** @internal */
+  /** A key selection error of jose's local key set (never a `JWKSNoMatchingKey`: both callers handle it first). @internal */
   _keySetError(err: unknown): unknown {
-    if (
-      err instanceof FreedomIdError ||
-      err instanceof errors.JWKSNoMatchingKey ||
-      err instanceof errors.JWKSMultipleMatchingKeys ||
-      err instanceof errors.JOSENotSupported
-    ) {
-      return err
-    }
+    if (err instanceof errors.JWKSMultipleMatchingKeys || err instanceof errors.JOSENotSupported) return err
     return this._unavailable('The JWKS or one of its keys is malformed.', err)
   }
 

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals'
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { errors, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose'
 import { FreedomIdError } from '../../src/errors.js'
 import { HttpClient } from '../../src/provider/http-client.js'
 import { verifyIdToken } from '../../src/sign-in/id-token.js'
@@ -426,5 +426,174 @@ describe('KeySource with several kid-less keys', () => {
       .sign(second.privateKey)
     const err = await rejection(verify(token, source()))
     expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ID_TOKEN_INVALID', claim: 'exp' })
+  })
+})
+
+describe('KeySource answers that are not usable', () => {
+  const discovery = '/.well-known/openid-configuration'
+  const document = (url: string) => ({ issuer: url, jwks_uri: `${url}/jwks` })
+  const rows: Array<[string, (path: string, url: string) => Reply]> = [
+    // Each serves a usable other half, so that only the check named can refuse it.
+    ['a discovery document answering 500 with a usable body', (p, url) => (p === discovery ? { status: 500, body: document(url) } : { status: 200, body: { keys: [keyA.jwk] } })],
+    ['a discovery document that is JSON null', (p) => (p === discovery ? { status: 200, body: null } : { status: 200, body: { keys: [keyA.jwk] } })],
+    ['an empty discovery document', (p) => (p === discovery ? { status: 200 } : { status: 200, body: { keys: [keyA.jwk] } })],
+    ['a discovery document whose jwks_uri is an array', (p, url) => (p === discovery ? { status: 200, body: { issuer: url, jwks_uri: [`${url}/jwks`] } } : { status: 200, body: { keys: [keyA.jwk] } })],
+    ['a discovery document whose jwks_uri is relative', (p, url) => (p === discovery ? { status: 200, body: { issuer: url, jwks_uri: 'jwks' } } : { status: 200, body: { keys: [keyA.jwk] } })],
+    ['a JWKS answering 500 with a usable key set', (p, url) => (p === discovery ? { status: 200, body: document(url) } : { status: 500, body: { keys: [keyA.jwk] } })],
+    ['a JWKS that is JSON null', (p, url) => (p === discovery ? { status: 200, body: document(url) } : { status: 200, body: null })],
+    ['an empty JWKS answer', (p, url) => (p === discovery ? { status: 200, body: document(url) } : { status: 200 })],
+  ]
+
+  it.each(rows)('%s is JWKS_UNAVAILABLE', async (_name, reply) => {
+    provider.reply = (path) => reply(path, provider.url)
+    const err = await rejection(verify(await sign(keyA), source()))
+    expect({ code: err.code, status: err.status }).toEqual({ code: 'JWKS_UNAVAILABLE', status: 502 })
+  })
+
+  it('a JWKS whose keys are not objects is JWKS_UNAVAILABLE and not kept: the next token fetches it again', async () => {
+    provider.reply = (p) => (p === discovery ? { status: 200, body: document(provider.url) } : { status: 200, body: { keys: [1] } })
+    const keys = source()
+    const token = await sign(keyA)
+    const err = await rejection(verify(token, keys))
+    expect({ code: err.code, status: err.status }).toEqual({ code: 'JWKS_UNAVAILABLE', status: 502 })
+    serve(keyA.jwk)
+    await expect(verify(token, keys)).resolves.toMatchObject({ sub: '42' })
+    expect(keys.stats).toEqual({ discovery: 1, jwks: 2 })
+  })
+
+  it('a refetch for an unknown kid that finds the kid with a malformed key is JWKS_UNAVAILABLE, not a kid failure', async () => {
+    serve(keyA.jwk)
+    const keys = source({ cooldown: 0 })
+    await verify(await sign(keyA), keys)
+    serve(keyA.jwk, { kty: 'RSA', kid: 'b', alg: 'RS256' })
+    const err = await rejection(verify(await sign(keyB), keys))
+    expect({ code: err.code, status: err.status }).toEqual({ code: 'JWKS_UNAVAILABLE', status: 502 })
+    expect(keys.stats.jwks).toBe(2)
+  })
+
+  it('the JWKS is asked for as application/jwk-set+json (RFC 7517 §8.5), with JSON as the fallback', async () => {
+    const accepted: Array<string | undefined> = []
+    const server = createServer((req, res) => {
+      accepted.push(req.headers.accept)
+      res.writeHead(200, { 'content-type': 'application/jwk-set+json' })
+      res.end(JSON.stringify({ keys: [keyA.jwk] }))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const keys = source({ jwksURI: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks` })
+      await verify(await sign(keyA), keys)
+      expect(accepted).toEqual(['application/jwk-set+json, application/json'])
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+})
+
+describe('KeySource getKey', () => {
+  it('an unknown kid on the very first token rejects with refetched: true (the set was fetched after the token arrived)', async () => {
+    serve(keyA.jwk)
+    const keys = source({ cooldown: 0 })
+    const err = await keys.getKey({ alg: 'RS256', kid: 'retired' }, { payload: '', signature: '' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(err).toBeInstanceOf(errors.JWKSNoMatchingKey)
+    expect((err as { refetched?: unknown }).refetched).toBe(true)
+    expect(keys.stats.jwks).toBe(1)
+  })
+})
+
+describe('KeySource timing boundaries, on a fixed clock', () => {
+  const T = 1_740_000_000_000
+  let now = T
+  const discovery = '/.well-known/openid-configuration'
+  beforeEach(() => {
+    now = T
+    jest.spyOn(Date, 'now').mockImplementation(() => now)
+  })
+
+  it('the JWKS is kept for maxAge - 1 ms and refetched at exactly maxAge', async () => {
+    serve(keyA.jwk)
+    const keys = source({ maxAge: 60_000 })
+    const token = await sign(keyA)
+    await verify(token, keys)
+    now = T + 59_999
+    await verify(token, keys)
+    expect(keys.stats.jwks).toBe(1)
+    now = T + 60_000
+    await verify(token, keys)
+    expect(keys.stats.jwks).toBe(2)
+  })
+
+  it('a failed discovery is not asked again by a token until exactly cooldown has passed', async () => {
+    provider.reply = () => ({ status: 503 })
+    const keys = source({ cooldown: 1000 })
+    const token = await sign(keyA)
+    await rejection(verify(token, keys))
+    serve(keyA.jwk)
+    now = T + 999
+    expect((await rejection(verify(token, keys))).code).toBe('JWKS_UNAVAILABLE')
+    expect(keys.stats.discovery).toBe(1)
+    now = T + 1000
+    await expect(verify(token, keys)).resolves.toMatchObject({ sub: '42' })
+    expect(keys.stats.discovery).toBe(2)
+  })
+
+  it('a failed discovery is not asked again for the iss check until exactly a minute has passed', async () => {
+    provider.reply = () => ({ status: 503 })
+    const keys = source()
+    expect(await keys.advertisesCallbackIssuer()).toBe(false)
+    provider.reply = (p) =>
+      p === discovery
+        ? { status: 200, body: { issuer: provider.url, authorization_response_iss_parameter_supported: true } }
+        : { status: 404 }
+    now = T + 59_999
+    expect(await keys.advertisesCallbackIssuer()).toBe(false)
+    expect(keys.stats.discovery).toBe(1)
+    now = T + 60_000
+    expect(await keys.advertisesCallbackIssuer()).toBe(true)
+    expect(keys.stats.discovery).toBe(2)
+  })
+
+  it('a discovery that succeeds for a token after failing is used for the iss check at once', async () => {
+    provider.reply = () => ({ status: 503 })
+    const keys = source({ cooldown: 1000 })
+    expect(await keys.advertisesCallbackIssuer()).toBe(false)
+    provider.reply = (p) => {
+      if (p === discovery) {
+        return { status: 200, body: { issuer: provider.url, jwks_uri: `${provider.url}/jwks`, authorization_response_iss_parameter_supported: true } }
+      }
+      return p === '/jwks' ? { status: 200, body: { keys: [keyA.jwk] } } : { status: 404 }
+    }
+    now = T + 1000
+    await verify(await sign(keyA), keys)
+    expect(await keys.advertisesCallbackIssuer()).toBe(true)
+    expect(keys.stats.discovery).toBe(2)
+  })
+
+  it('a discovery document fetched after a failure is used by the next token at once, within cooldown', async () => {
+    provider.reply = () => ({ status: 503 })
+    const keys = source({ cooldown: 1000 })
+    const token = await sign(keyA)
+    await rejection(verify(token, keys))
+    serve(keyA.jwk)
+    now = T + 10
+    await keys.discoveryDocument()
+    await expect(verify(token, keys)).resolves.toMatchObject({ sub: '42' })
+    expect(keys.stats).toEqual({ discovery: 2, jwks: 1 })
+  })
+})
+
+describe('KeySource option types', () => {
+  it.each([
+    ['no options at all', undefined, '"issuer"'],
+    ['an issuer given as a URL object', { issuer: new URL('https://passport.freedompay.kz') }, '"issuer"'],
+    ['a jwksURI given as a URL object', { issuer: 'https://passport.freedompay.kz', jwksURI: new URL('https://passport.freedompay.kz/jwks') }, '"jwksURI"'],
+  ])('%s is a TypeError naming the option', (_name, options, name) => {
+    const create = () => new KeySource({ http, ...(options as object) } as unknown as KeySourceOptions)
+    const bare = () => new KeySource(options as unknown as KeySourceOptions)
+    expect(options === undefined ? bare : create).toThrow(TypeError)
+    expect(options === undefined ? bare : create).toThrow(name)
   })
 })
