@@ -1,7 +1,9 @@
 /**
- * Bench worker: one app under test in its own process. argv: `<ours|ours-cookie|peer|peer-sig|floor> <emulatorURL>`.
- * Messages: `cpu` (CPU µs so far), `heap` (settled heap; needs `--expose-gc`), `sessions` (sessions in the store),
- * `mark-sessions` (remembers the sessions now in the store), `drop-new-sessions` (deletes the sessions created since).
+ * Bench worker: one app under test in its own process.
+ * argv: `<ours|ours-cookie|peer|peer-sig|floor> <emulatorURL> [memory|redis://…]`; the third names a session index
+ * that `ours` binds each sign-in to. Messages: `cpu` (CPU µs so far), `heap` (settled heap; needs `--expose-gc`),
+ * `sessions` (sessions in the store), `mark-sessions` (remembers the sessions now in the store), `drop-new-sessions`
+ * (deletes the sessions created since), `index` (the session index's entries).
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -10,17 +12,20 @@ import { createFloorApp } from './apps/floor.js'
 import { createOursApp } from './apps/ours.js'
 import { createOursCookieApp } from './apps/ours-cookie.js'
 import { createPeerApp } from './apps/peer.js'
+import { openSessionIndex } from './apps/session-index.js'
 import { dropSessionsExcept, sessionCount, sessionIds } from './apps/shell.js'
 import type { BenchApp, BenchAppConfig } from './apps/types.js'
 import { cpuMicros, serveWorker, settledHeap } from './worker.js'
 
-const [kind, issuer] = process.argv.slice(2)
-if (!kind || !issuer) throw new Error('usage: app-process.ts <ours|ours-cookie|peer|peer-sig|floor> <emulatorURL>')
+const [kind, issuer, indexSpec] = process.argv.slice(2)
+if (!kind || !issuer) throw new Error('usage: app-process.ts <ours|ours-cookie|peer|peer-sig|floor> <emulatorURL> [memory|redis://…]')
+if (indexSpec !== undefined && kind !== 'ours') throw new Error('only ours takes a session index')
 
 const server = createServer()
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
 const appURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-const config: BenchAppConfig = { issuer, appURL, ...DEMO_CLIENT }
+const sessionIndex = indexSpec === undefined ? undefined : await openSessionIndex(indexSpec)
+const config: BenchAppConfig = { issuer, appURL, ...DEMO_CLIENT, ...(sessionIndex && { sessionIndex: sessionIndex.index }) }
 
 const factories: Record<string, (c: BenchAppConfig) => Promise<BenchApp>> = {
   ours: createOursApp,
@@ -47,5 +52,9 @@ serveWorker(
       return marked.size
     },
     'drop-new-sessions': () => dropSessionsExcept(bench.store, marked),
+    index: () => {
+      if (!sessionIndex) throw new Error('this app has no session index')
+      return sessionIndex.entries()
+    },
   },
 )

@@ -1,6 +1,6 @@
 import { fixed, markdownTable, times } from './markdown.js'
 import type { BenchResults } from './results.js'
-import { ratio } from './targets.js'
+import { PRE_FIX_HEAP_PER_1000, ratio } from './targets.js'
 
 function header(r: BenchResults): string[] {
   const { machine, plan, pinning } = r
@@ -164,6 +164,56 @@ function revokeSection(r: BenchResults): string[] {
   ]
 }
 
+function soakSection(r: BenchResults): string[] {
+  const { results, redisSkipped } = r.soak
+  if (results.length === 0 && !redisSkipped) return []
+  const p = r.plan.soak
+  const n = (v: number | undefined) => (v === undefined ? '–' : String(v))
+  const signed = (v: number) => `${v < 0 ? '−' : '+'}${Math.abs(Math.round(v)).toLocaleString('en')}`
+  const label = { none: 'none (control)', memory: 'MemorySessionIndex', redis: 'RedisSessionIndex' }
+  return [
+    `### Soak (${p.signIns.toLocaleString('en')} sign-ins by ${p.browsers} returning browsers, after ${p.warmUp.toLocaleString('en')} warm-up)`,
+    '',
+    markdownTable(
+      [
+        'session index',
+        'live sessions',
+        'bindings',
+        'owners',
+        'revoked',
+        'Redis keys',
+        'entries / live sessions',
+        'heap first → last (MB)',
+        'heap slope ± std. error (B / 1,000 sign-ins)',
+        'slope / pre-fix',
+        'timers',
+      ],
+      results.map((s) => [
+        label[s.index],
+        s.liveSessions,
+        n(s.entries?.bindings),
+        n(s.entries?.owners),
+        n(s.entries?.revoked),
+        n(s.entries?.keys),
+        s.entries ? times(s.entries.bindings / s.liveSessions) : '–',
+        `${fixed(s.checkpoints[0]!.heapBytes / 1e6, 2)} → ${fixed(s.checkpoints.at(-1)!.heapBytes / 1e6, 2)}`,
+        `${signed(s.heapSlopePer1000)} ± ${Math.round(s.heapSlopeErrorPer1000).toLocaleString('en')}`,
+        `${fixed((s.heapSlopePer1000 / PRE_FIX_HEAP_PER_1000) * 100, 2)} %`,
+        `${s.timersBefore} → ${s.timersAfter}`,
+      ]),
+    ),
+    '',
+    `Each browser keeps its cookie jar, so each new login replaces its session. The heap is settled (two full ` +
+      `collections) every ${p.checkpointEvery.toLocaleString('en')} sign-ins; the slope is the least-squares fit over ` +
+      `those ${Math.ceil(p.signIns / p.checkpointEvery) + 1} checkpoints, with its standard error. Target: entries = live sessions (1.00×; Redis: ` +
+      `two keys per live session) and a slope of about zero; before the fix the index kept one binding per sign-in and ` +
+      `the heap grew ${PRE_FIX_HEAP_PER_1000.toLocaleString('en')} B per 1,000 sign-ins (slope / pre-fix is the share ` +
+      'of that). The control is the same app without a session index.',
+    '',
+    ...(redisSkipped ? ['Redis soak: skipped, `redis-server` is not installed.', ''] : []),
+  ]
+}
+
 function profileSection(r: BenchResults): string[] {
   if (!r.profile) return []
   const share = (s: number) => `${fixed(s * 100, 1)} %`
@@ -191,7 +241,7 @@ function targetsSection(r: BenchResults): string[] {
   ]
 }
 
-/** The run as Markdown: machine, sign-in table and ratios, provider traffic, verification, memory, revoke, targets. */
+/** The run as Markdown: machine, sign-in table and ratios, provider traffic, verification, memory, revoke, soak, targets. */
 export function renderReport(r: BenchResults): string {
   return [
     ...header(r),
@@ -199,6 +249,7 @@ export function renderReport(r: BenchResults): string {
     ...verifySection(r),
     ...memorySection(r),
     ...revokeSection(r),
+    ...soakSection(r),
     ...profileSection(r),
     ...targetsSection(r),
   ].join('\n')

@@ -3,6 +3,7 @@ import type { ProfileSummary } from './cpu-profile.js'
 import type { Pinning } from './cpu-affinity.js'
 import type { HeapGrowthResult, PendingLoginResult } from './scenarios/memory.js'
 import type { RevokeComparison, RevokePlan } from './scenarios/revoke.js'
+import type { SoakPlan, SoakResult } from './scenarios/soak.js'
 import type { AppName, ProviderTotals } from './scenarios/apps-under-test.js'
 import type { SignInPlan, SignInRun, SignInSummary } from './scenarios/sign-in.js'
 import type { VerifyResult } from './scenarios/verify.js'
@@ -24,6 +25,7 @@ export interface BenchPlan {
   pendingLogins: number
   verify: { iterations: number; rounds: number }
   revoke: RevokePlan
+  soak: SoakPlan
 }
 
 /** One app process's provider traffic over its life. */
@@ -47,6 +49,8 @@ export interface BenchResults {
   memory: { pending: PendingLoginResult[]; heap: HeapGrowthResult | undefined }
   revoke: RevokeComparison[]
   redisSkipped: boolean
+  /** Sign-ins by returning browsers with a session index: its entries and the heap slope (`--only=soak`). */
+  soak: { results: SoakResult[]; redisSkipped: boolean }
   profile: { app: AppName; summary: ProfileSummary } | undefined
   targets: TargetCheck[]
   /** Import cost of the main entry against its dependencies alone (`--only=cold-start`). */

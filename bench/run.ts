@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: sign-in cost of ours, openid-client's strategy and a hand-written floor side by side, provider
- * traffic, id_token verification, memory and revoke. Prints Markdown tables on stdout (progress on stderr) and writes
- * `bench/results.json`.
+ * traffic, id_token verification, memory, revoke and a soak of the session index. Prints Markdown tables on stdout
+ * (progress on stderr) and writes `bench/results.json`.
  *
- * Flags: `--quick` (small counts, for trying the script), `--only=sign-in,verify,memory,revoke,cold-start`,
+ * Flags: `--quick` (small counts, for trying the script), `--only=sign-in,verify,memory,revoke,cold-start,soak`,
  * `--profile=<ours|ours-cookie|peer|peer-sig|floor>` (runs that app under `node --cpu-prof` and prints where its time went),
  * `--no-pin` (do not give the app under test a core of its own), `--alg=ES256` (the emulator signs id_tokens with
  * ES256 instead of RS256).
@@ -24,12 +24,13 @@ import { APP_NAMES, startApps, stopApps, type AppName, type AppUnderTest } from 
 import { runSignInRounds, summarizeSignIns, type SignInRun, type SignInSummary } from './scenarios/sign-in.js'
 import { benchVerify, type VerifyResult } from './scenarios/verify.js'
 import { benchColdStart, renderColdStart, type ColdStartResult } from './scenarios/cold-start.js'
+import { benchSoak, type SoakResult } from './scenarios/soak.js'
 import { checkTargets } from './targets.js'
 
 const args = process.argv.slice(2)
 const flag = (name: string) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))?.split('=')[1]
 const quick = args.includes('--quick')
-const only = new Set((flag('only') ?? 'sign-in,verify,memory,revoke,cold-start').split(','))
+const only = new Set((flag('only') ?? 'sign-in,verify,memory,revoke,cold-start,soak').split(','))
 const profiled = flag('profile') as AppName | undefined
 if (profiled !== undefined && !APP_NAMES.includes(profiled)) throw new Error(`--profile must name one of ${APP_NAMES.join(', ')}`)
 
@@ -44,6 +45,9 @@ const plan: BenchPlan = {
   pendingLogins: quick ? 500 : 2000,
   verify: { iterations: quick ? 1000 : 4000, rounds: quick ? 3 : 5 },
   revoke: { sizes: [1000, 10_000, 100_000], revokes: quick ? 300 : 1000, rounds: quick ? 3 : 5 },
+  soak: quick
+    ? { signIns: 2000, browsers: 16, checkpointEvery: 250, warmUp: 1000 }
+    : { signIns: 30_000, browsers: 16, checkpointEvery: 1000, warmUp: 2000 },
 }
 const pinning = args.includes('--no-pin') ? undefined : planPinning()
 const idTokenAlg = (flag('alg') ?? 'RS256') as 'RS256' | 'ES256'
@@ -77,7 +81,7 @@ if (only.has('sign-in') || only.has('memory')) {
   const appFlags = profiled === undefined ? {} : { [profiled]: ['--cpu-prof', '--cpu-prof-dir', profileDir!] }
   if (pinning) pin(process.pid, pinning.rest)
   const maxConcurrency = Math.max(...Object.keys(plan.signIn.counts).map(Number))
-  apps = await startApps(APP_NAMES, sub, maxConcurrency, appFlags, pinning?.app, idTokenAlg)
+  apps = await startApps(APP_NAMES, sub, maxConcurrency, { appFlags, appCores: pinning?.app, idTokenAlg })
   try {
     if (only.has('sign-in')) {
       log('full sign-in (warm-up, then rounds; apps take turns)')
@@ -126,6 +130,18 @@ if (only.has('revoke')) {
   }
 }
 
+let soak: { results: SoakResult[]; redisSkipped: boolean } = { results: [], redisSkipped: false }
+if (only.has('soak')) {
+  const client = new LoadClient()
+  if (pinning) pin(process.pid, pinning.rest)
+  try {
+    soak = await benchSoak(client, sub, ['none', 'memory', 'redis'], plan.soak, { appCores: pinning?.app, idTokenAlg }, log)
+  } finally {
+    await client.close()
+    if (pinning) unpin(process.pid)
+  }
+}
+
 let coldStart: ColdStartResult | undefined
 if (only.has('cold-start')) coldStart = await benchColdStart(quick ? 5 : 15, log)
 
@@ -143,8 +159,9 @@ const results: BenchResults = {
   memory: { pending, heap },
   revoke,
   redisSkipped,
+  soak,
   profile: profile && profiled ? { app: profiled, summary: profile } : undefined,
-  targets: checkTargets({ runs, summary, provider, heap, revoke }),
+  targets: checkTargets({ runs, summary, provider, heap, revoke, soak: soak.results }),
   coldStart,
 }
 process.stdout.write(`${renderReport(results)}\n`)

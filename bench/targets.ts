@@ -1,5 +1,6 @@
 import type { HeapGrowthResult } from './scenarios/memory.js'
 import type { RevokeComparison } from './scenarios/revoke.js'
+import type { SoakResult } from './scenarios/soak.js'
 import { median } from './stats.js'
 import type { ProviderRow } from './results.js'
 import type { SignInRun, SignInSummary } from './scenarios/sign-in.js'
@@ -20,6 +21,7 @@ export interface TargetInputs {
   provider: readonly ProviderRow[]
   heap: HeapGrowthResult | undefined
   revoke: RevokeComparison[]
+  soak?: SoakResult[]
 }
 
 /**
@@ -43,7 +45,7 @@ function shown(value: number, threshold: number): string {
   return Number(value.toFixed(2)) === threshold ? value.toFixed(3) : value.toFixed(2)
 }
 
-/** Checks the issue's targets: CPU vs the floor, throughput vs the peer, provider traffic, heap, revoke. */
+/** Checks the issue's targets: CPU vs the floor, throughput vs the peer, provider traffic, heap, revoke, soak. */
 export function checkTargets(input: TargetInputs): TargetCheck[] {
   const checks: TargetCheck[] = []
   const concurrencies = [...new Set(input.summary.map((s) => s.concurrency))].sort((a, b) => a - b)
@@ -111,6 +113,47 @@ export function checkTargets(input: TargetInputs): TargetCheck[] {
           `${control.results[0]!.p50Micros.toFixed(2)} → ${control.results.at(-1)!.p50Micros.toFixed(2)} µs): CPU cache ` +
           'misses in larger tables, not work that grows with the number of sessions',
       }),
+    })
+  }
+  checks.push(...checkSoak(input.soak ?? []))
+  return checks
+}
+
+/**
+ * Heap per 1,000 sign-ins that issue 14 measured before the session index forgot replaced sessions (+634 B per
+ * sign-in, with one binding per sign-in).
+ */
+export const PRE_FIX_HEAP_PER_1000 = 634_000
+
+/**
+ * The soak's heap target, as a share of {@link PRE_FIX_HEAP_PER_1000}: 2 %, about 13 B per sign-in, well below what
+ * one entry kept per sign-in costs (a `Map` entry with a UUID key alone is over 100 B).
+ */
+export const SOAK_HEAP_SHARE_TARGET = 0.02
+
+/** Index entries = live sessions, and a heap slope of about zero, for every soak with an index. */
+function checkSoak(soak: readonly SoakResult[]): TargetCheck[] {
+  const checks: TargetCheck[] = []
+  const control = soak.find((s) => s.index === 'none')
+  for (const s of soak) {
+    if (s.entries === undefined) continue
+    const e = s.entries
+    const keysMet = e.keys === undefined || e.keys === 2 * s.liveSessions
+    checks.push({
+      target: `soak (${s.index}): index entries = live sessions after ${s.signIns.toLocaleString('en')} sign-ins by ${s.browsers} browsers`,
+      measured:
+        `${e.bindings} bindings, ${e.owners} owners, ${e.revoked} revoked for ${s.liveSessions} live sessions` +
+        (e.keys === undefined ? '' : ` (${e.keys} Redis keys)`),
+      met: e.bindings === s.liveSessions && e.owners === s.liveSessions && e.revoked === 0 && keysMet,
+    })
+    const share = s.heapSlopePer1000 / PRE_FIX_HEAP_PER_1000
+    const bytes = (v: number) => Math.round(v).toLocaleString('en')
+    checks.push({
+      target: `soak (${s.index}): heap slope ≤ ${SOAK_HEAP_SHARE_TARGET * 100} % of the pre-fix ${bytes(PRE_FIX_HEAP_PER_1000)} B per 1,000 sign-ins`,
+      measured:
+        `${bytes(s.heapSlopePer1000)} ± ${bytes(s.heapSlopeErrorPer1000)} B per 1,000 (${(share * 100).toFixed(2)} %)` +
+        (control ? `; without an index ${bytes(control.heapSlopePer1000)} ± ${bytes(control.heapSlopeErrorPer1000)}` : ''),
+      met: share <= SOAK_HEAP_SHARE_TARGET,
     })
   }
   return checks

@@ -16,10 +16,14 @@ export function createShell(): { app: Express; store: MemoryStore } {
   return { app, store }
 }
 
-/** How many sessions a `MemoryStore` holds, and the length of their serialized JSON. */
-export function sessionCount(store: MemoryStore): { count: number; jsonBytes: number } {
+/** How many sessions a `MemoryStore` holds, how many of them are signed in, and the length of their serialized JSON. */
+export function sessionCount(store: MemoryStore): { count: number; signedIn: number; jsonBytes: number } {
   const sessions = Object.values((store as unknown as { sessions: Record<string, string> }).sessions)
-  return { count: sessions.length, jsonBytes: sessions.reduce((sum, json) => sum + json.length, 0) }
+  return {
+    count: sessions.length,
+    signedIn: sessions.filter((json) => (JSON.parse(json) as { passport?: { user?: unknown } }).passport?.user !== undefined).length,
+    jsonBytes: sessions.reduce((sum, json) => sum + json.length, 0),
+  }
 }
 
 /** Deletes every session whose id is not in `keep`; returns how many were deleted. */

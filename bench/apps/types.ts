@@ -1,5 +1,6 @@
 import type { Express } from 'express'
 import type { MemoryStore } from 'express-session'
+import type { SessionIndex } from '../../src/sign-out/session-index/types.js'
 
 /** Where a bench app finds the provider and itself. */
 export interface BenchAppConfig {
@@ -9,6 +10,8 @@ export interface BenchAppConfig {
   appURL: string
   clientID: string
   clientSecret: string
+  /** Where `ours` binds each sign-in for provider sign-out (the soak); the other apps take none. */
+  sessionIndex?: SessionIndex
 }
 
 /** An app under test: `GET /login` starts a sign-in, `GET /callback` finishes it and answers the user id. */

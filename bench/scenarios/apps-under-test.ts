@@ -33,23 +33,35 @@ export function addTotals(totals: ProviderTotals, stats: ProviderTotals): void {
   for (const key of Object.keys(totals) as (keyof ProviderTotals)[]) totals[key] += stats[key]
 }
 
+/** How {@link startApps} starts the processes. */
+export interface StartAppsOptions {
+  /** Extra Node flags per app (`--cpu-prof …`). */
+  appFlags?: Partial<Record<AppName, string[]>>
+  /** Cores each app process is pinned to (`taskset`). */
+  appCores?: string | undefined
+  /** What the emulators sign id_tokens with. Default `RS256`. */
+  idTokenAlg?: 'RS256' | 'ES256'
+  /** A session index for `ours` to bind sign-ins to: `memory`, or a `redis://` URL (see `app-process.ts`). */
+  sessionIndex?: string
+}
+
 /**
- * Starts an emulator process (signing id_tokens with `idTokenAlg`, default RS256) and an app process for each app,
- * the app pinned to `appCores` when given, and one cookie jar per virtual user.
+ * Starts an emulator process and an app process for each app, the app pinned to `appCores` when given, and one
+ * cookie jar per virtual user.
  */
 export async function startApps(
   names: readonly AppName[],
   sub: string,
   maxConcurrency: number,
-  appFlags: Partial<Record<AppName, string[]>> = {},
-  appCores?: string,
-  idTokenAlg: 'RS256' | 'ES256' = 'RS256',
+  options: StartAppsOptions = {},
 ): Promise<AppUnderTest[]> {
+  const { appFlags = {}, appCores, idTokenAlg = 'RS256', sessionIndex } = options
   const apps: AppUnderTest[] = []
   for (const name of names) {
     const emulator = await startWorker('./emulator-process.ts', [sub, idTokenAlg])
     const emulatorURL = String(emulator.info.url)
-    const app = await startWorker('./app-process.ts', [name, emulatorURL], ['--expose-gc', ...(appFlags[name] ?? [])])
+    const args = [name, emulatorURL, ...(sessionIndex === undefined ? [] : [sessionIndex])]
+    const app = await startWorker('./app-process.ts', args, ['--expose-gc', ...(appFlags[name] ?? [])])
     if (appCores !== undefined) pin(app.pid, appCores)
     apps.push({
       name,
