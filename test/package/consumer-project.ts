@@ -11,7 +11,7 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 /**
  * A consumer project inside `test-artifacts/` with the package "installed" in its own `node_modules`: `dist/` built
- * from `src/` by the build config, `package.json` and `README.md` copied, as `npm pack` would ship them. Every other
+ * from `src/` by the package's build (`scripts/build.mjs`), `package.json` and `README.md` copied, as `npm pack` would ship them. Every other
  * module (express, passport, the `@types` packages) resolves from the repository's `node_modules` above it, so these
  * tests need no network; `.ci/run` installs the packed tarball into projects outside the repository as well.
  */
@@ -20,7 +20,7 @@ export async function consumerProject(name: string): Promise<string> {
   const pkg = join(dir, 'node_modules', 'passport-freedom-id')
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(pkg, { recursive: true })
-  await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')])
+  await run(process.execPath, [join(ROOT, 'scripts/build.mjs'), join(pkg, 'dist')])
   for (const file of ['package.json', 'README.md']) cpSync(join(ROOT, file), join(pkg, file))
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${name}`, private: true, type: 'module' }))
   return dir
