@@ -62,6 +62,8 @@ export type FreedomIdErrorCode =
   | 'SESSION_INDEX_TIMEOUT'
   /** Redis may evict the session index's keys (`maxmemory-policy` is not `noeviction`), with `evictionPolicy: 'error'`. */
   | 'SESSION_INDEX_EVICTION_POLICY'
+  /** Redis did not answer the token refresher's `redis` option within its `timeout`. */
+  | 'REFRESH_STORE_TIMEOUT'
 
 /** Default HTTP status for each code. */
 const STATUS: Record<FreedomIdErrorCode, number> = {
@@ -88,6 +90,7 @@ const STATUS: Record<FreedomIdErrorCode, number> = {
   HOST_NOT_ALLOWED: 400,
   SESSION_LOGIN_FAILED: 500,
   SESSION_INDEX_TIMEOUT: 503,
+  REFRESH_STORE_TIMEOUT: 503,
   SESSION_INDEX_EVICTION_POLICY: 503,
 }
 

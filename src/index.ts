@@ -29,6 +29,7 @@ export type { RedisClientLike, NodeRedisClientLike, IORedisClientLike } from './
 export { SESSION_TOKEN_ID_KEY, SESSION_ORIGINAL_TOKEN_ID_KEY, DEFAULT_SESSION_INDEX_TTL, type SessionIndex, type SessionBinder, type BindOptions } from './sign-out/session-index/types.js'
 export { createFreedomIdClient, type FreedomIdClient, type FreedomIdClientOptions } from './api/api-client.js'
 export { createTokenRefresher, type TokenRefresherOptions } from './api/refresh-middleware.js'
+export type { SharedRefreshOptions } from './api/shared-refresh.js'
 export { keepTokensOnLogIn, readSessionTokens, writeSessionTokens, SESSION_TOKENS_KEY, type StoredTokens } from './api/session-tokens.js'
 export type { ProfileRequestStatus, ProfileRequestResult, ProfileStatusResult, RequestProfileOptions } from './provider/profile-request.js'
 export type { WaitForProfileOptions } from './api/wait-for-profile.js'

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
 import { FreedomIdError, isFreedomIdError } from '../errors.js'
 import type { TokenResponse } from '../provider/token-exchange.js'
-import { replyString, toRedisCommand, type RedisClientLike, type RedisCommand } from '../sign-out/session-index/redis-command.js'
+import { replyString, toRedisCommand, withDeadline, type RedisClientLike, type RedisCommand } from '../sign-out/session-index/redis-command.js'
 
 /** Options of the token refresher's `redis` option: refresh single-flight across processes. */
 export interface SharedRefreshOptions {
@@ -11,6 +11,12 @@ export interface SharedRefreshOptions {
   prefix?: string
   /** Milliseconds a process holds the lock of one refresh token at most. Default `10000`. */
   lockTtl?: number
+  /**
+   * Deadline of each Redis command, in milliseconds: past it the refresh fails with `REFRESH_STORE_TIMEOUT` (503),
+   * which the refresher treats as it does a provider fault (the request goes on while the access token is valid).
+   * The client's offline queue would otherwise hold each refresh for the whole outage. `0` for none. Default `2000`.
+   */
+  timeout?: number
 }
 
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
@@ -26,14 +32,24 @@ const INVALID = '{"invalid":true}'
  */
 export function createSharedRefresh(options: SharedRefreshOptions, reuseMs: number) {
   if (typeof options !== 'object' || options === null) throw new TypeError('createTokenRefresher: "redis" option must be { client }')
-  const send: RedisCommand = toRedisCommand(options.client)
+  const command: RedisCommand = toRedisCommand(options.client)
   const prefix = options.prefix ?? 'freedom-id:refresh:'
   if (typeof prefix !== 'string') throw new TypeError('createTokenRefresher: "redis.prefix" option must be a string')
   const lockTtl = options.lockTtl ?? 10_000
   if (!Number.isSafeInteger(lockTtl) || lockTtl <= 0) {
     throw new TypeError('createTokenRefresher: "redis.lockTtl" option must be a positive integer number of milliseconds')
   }
+  const timeout = options.timeout ?? 2000
+  if (!Number.isSafeInteger(timeout) || timeout < 0) {
+    throw new TypeError('createTokenRefresher: "redis.timeout" option must be a non-negative integer number of milliseconds')
+  }
   const keep = String(Math.max(reuseMs, 1000))
+  const send: RedisCommand = (args) =>
+    withDeadline(
+      command(args),
+      timeout,
+      () => new FreedomIdError('REFRESH_STORE_TIMEOUT', `Redis did not answer the token refresher within ${timeout} ms (is it reachable?).`),
+    )
 
   return async function run(refreshToken: string, refresh: () => Promise<TokenResponse>): Promise<TokenResponse> {
     const name = createHash('sha256').update(`name\0${refreshToken}`).digest('hex')
@@ -52,10 +68,13 @@ export function createSharedRefresh(options: SharedRefreshOptions, reuseMs: numb
           const settled = await send(['GET', resultKey])
           if (settled !== null && settled !== undefined) return open(key, replyString(settled))
           const fresh = await refresh()
-          await send(['SET', resultKey, seal(key, JSON.stringify(fresh)), 'PX', keep])
+          // The old refresh token is spent: the new pair is this request's whatever Redis does now.
+          await send(['SET', resultKey, seal(key, JSON.stringify(fresh)), 'PX', keep]).catch(() => undefined)
           return fresh
         } catch (err) {
-          if (isFreedomIdError(err, 'REFRESH_TOKEN_INVALID')) await send(['SET', resultKey, seal(key, INVALID), 'PX', keep])
+          if (isFreedomIdError(err, 'REFRESH_TOKEN_INVALID')) {
+            await send(['SET', resultKey, seal(key, INVALID), 'PX', keep]).catch(() => undefined)
+          }
           throw err
         } finally {
           await send(['EVAL', RELEASE, '1', lockKey, owner]).catch(() => undefined)

@@ -59,4 +59,43 @@ describeWithRedis('refresh single-flight across processes (createSharedRefresh) 
     expect(calls).toBe(1)
     expect(results.map((r) => r.access_token)).toEqual(['access-10', 'access-10', 'access-10', 'access-10'])
   })
+
+  it('during a Redis outage a refresh fails with REFRESH_STORE_TIMEOUT within the deadline, while node-redis queues offline', async () => {
+    const own = await startRedis()
+    const queued = createClient({ url: own.url, socket: { reconnectStrategy: 100 } })
+    queued.on('error', () => undefined)
+    await queued.connect()
+    try {
+      await own.stop()
+      // Until the client has seen the socket close, a command fails at once; the case under test is the one after.
+      for (let waited = 0; queued.isReady && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10))
+      expect(queued.isReady).toBe(false)
+      let refreshed = false
+      const run = createSharedRefresh({ client: queued, timeout: 300 }, 30_000)
+      await expect(run('refresh-outage', async () => ((refreshed = true), pair(1)))).rejects.toMatchObject({
+        code: 'REFRESH_STORE_TIMEOUT',
+        status: 503,
+      })
+      expect(refreshed).toBe(false) // the refresh token was not spent without the lock
+    } finally {
+      queued.destroy()
+    }
+  }, 15_000)
+
+  it('the process that spent the refresh token keeps the new pair when Redis does not take the hand-off in time', async () => {
+    const stalls = {
+      sendCommand: (args: string[]) =>
+        args[0] === 'SET' && args[1]!.endsWith(':result') ? new Promise<never>(() => undefined) : client.sendCommand(args),
+    }
+    const run = createSharedRefresh({ client: stalls as never, timeout: 200 }, 30_000)
+    await expect(run('refresh-handoff', async () => pair(3))).resolves.toMatchObject({ access_token: 'access-3' })
+  })
+
+  it.each([
+    ['negative', -1],
+    ['fractional', 1.5],
+    ['string', '2000'],
+  ])('refuses a %s redis.timeout with a TypeError naming it', (_what, timeout) => {
+    expect(() => createSharedRefresh({ client, timeout: timeout as number }, 30_000)).toThrow(/"redis\.timeout"/)
+  })
 })

@@ -45,3 +45,19 @@ function clientError(): TypeError {
 export function replyString(value: unknown): string {
   return Buffer.isBuffer(value) ? value.toString('utf8') : String(value)
 }
+
+/**
+ * `call`, or a rejection with `onTimeout()` once `ms` have passed (`0`: no deadline). A client that queues commands
+ * while disconnected (node-redis's and ioredis's offline queue, on by default) would otherwise hold each call for
+ * the whole outage. The timer never keeps the process alive.
+ */
+export function withDeadline<T>(call: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  if (ms === 0) return call
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms)
+    timer.unref?.()
+  })
+  call.catch(() => undefined)
+  return Promise.race([call, deadline]).finally(() => clearTimeout(timer))
+}

@@ -1,5 +1,5 @@
 import { FreedomIdError } from '../../errors.js'
-import { toRedisCommand, replyString, type RedisClientLike, type RedisCommand } from './redis-command.js'
+import { toRedisCommand, replyString, withDeadline, type RedisClientLike, type RedisCommand } from './redis-command.js'
 import {
   DEFAULT_SESSION_INDEX_TTL,
   assertId,
@@ -172,21 +172,11 @@ export class RedisSessionIndex implements SessionIndex {
 
   /** @internal */
   _withDeadline<T>(call: Promise<T>): Promise<T> {
-    if (this.timeout === 0) return call
-    let timer: NodeJS.Timeout | undefined
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(
-          new FreedomIdError(
-            'SESSION_INDEX_TIMEOUT',
-            `Redis did not answer the session index within ${this.timeout} ms (is it reachable?).`,
-          ),
-        )
-      }, this.timeout)
-      timer.unref?.()
-    })
-    call.catch(() => undefined)
-    return Promise.race([call, deadline]).finally(() => clearTimeout(timer))
+    return withDeadline(
+      call,
+      this.timeout,
+      () => new FreedomIdError('SESSION_INDEX_TIMEOUT', `Redis did not answer the session index within ${this.timeout} ms (is it reachable?).`),
+    )
   }
 
   /**
