@@ -189,9 +189,54 @@ describe('createRevokeRouter({ onRevoke })', () => {
     ['onRevoke not a function', { onRevoke: 'deny' }, /"onRevoke" option must be a function/],
     ['sessionStore without a sessionIndex', { onRevoke: () => undefined, sessionStore: { destroy: () => undefined } }, /"sessionStore" option needs a sessionIndex/],
     ['a sessionIndex without revoke()', { sessionIndex: {}, onRevoke: () => undefined }, /"sessionIndex" option/],
+    ['a null sessionIndex', { sessionIndex: null, onRevoke: () => undefined }, /"sessionIndex" option/],
   ])('%s is a TypeError', (_name, options, message) => {
     expect(() => createRevokeRouter(options as RevokeRouterOptions)).toThrow(TypeError)
     expect(() => createRevokeRouter(options as RevokeRouterOptions)).toThrow(message)
+  })
+})
+
+describe('createRevokeRouter({ onRevoke, rateLimit })', () => {
+  const rateLimit = { max: 2, windowMs: 60_000 }
+
+  it('without a sessionIndex, ids onRevoke answers false for count toward rateLimit: the third is 429', async () => {
+    const base = await revokeServer({ onRevoke: () => false, rateLimit })
+    const statuses = []
+    for (let i = 0; i < 3; i++) statuses.push((await request(base).post(REVOKE).send({ id: randomUUID() })).status)
+    expect(statuses).toEqual([204, 204, 429])
+  })
+
+  it.each([
+    ['undefined', () => undefined],
+    ['true', () => true],
+  ])('without a sessionIndex, ids onRevoke answers %s for are never counted', async (_name, onRevoke) => {
+    const base = await revokeServer({ onRevoke, rateLimit })
+    const statuses = []
+    for (let i = 0; i < 4; i++) statuses.push((await request(base).post(REVOKE).send({ id: randomUUID() })).status)
+    expect(statuses).toEqual([204, 204, 204, 204])
+  })
+
+  it('with a sessionIndex, a bound id is never counted even when onRevoke answers false', async () => {
+    const sessionIndex = new MemorySessionIndex()
+    const ids = [randomUUID(), randomUUID(), randomUUID(), randomUUID()]
+    for (const id of ids) await sessionIndex.bind(id, `sid-${id}`)
+    const base = await revokeServer({ sessionIndex, onRevoke: () => false, rateLimit })
+    const statuses = []
+    for (const id of ids) statuses.push((await request(base).post(REVOKE).send({ id })).status)
+    expect(statuses).toEqual([204, 204, 204, 204])
+    expect(await Promise.all(ids.map((id) => sessionIndex.isRevoked(id)))).toEqual([true, true, true, true])
+  })
+
+  it('with a sessionStore, a bound id whose sessions are destroyed is never counted', async () => {
+    const sessionIndex = new MemorySessionIndex()
+    const destroyed: string[] = []
+    const ids = [randomUUID(), randomUUID(), randomUUID(), randomUUID()]
+    for (const id of ids) await sessionIndex.bind(id, `sid-${id}`)
+    const base = await revokeServer({ sessionIndex, sessionStore: { destroy: (sid, cb) => (destroyed.push(sid), cb()) }, rateLimit })
+    const statuses = []
+    for (const id of ids) statuses.push((await request(base).post(REVOKE).send({ id })).status)
+    expect(statuses).toEqual([204, 204, 204, 204])
+    expect(destroyed).toEqual(ids.map((id) => `sid-${id}`))
   })
 })
 

@@ -202,6 +202,16 @@ describe('createRevokeRouter', () => {
       expect((await request(server).get(PATH)).status).toBe(429)
     })
 
+    test.each([
+      ['a gzip-encoded body', 415, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, `{"id":"${TOKEN}"}`],
+      ['malformed JSON', 400, { 'content-type': 'application/json' }, '{"id":'],
+      ['a body over 4 KiB', 413, { 'content-type': 'application/json' }, OVERSIZED],
+    ])('%s counts toward rateLimit: beyond max it is 429', async (_name, status, headers, body) => {
+      const { server } = await revokeServer({ rateLimit: { max: 1, windowMs: 60_000 } })
+      expect((await rawPost(server, body, headers)).status).toBe(status)
+      expect((await rawPost(server, body, headers)).status).toBe(429)
+    })
+
     test('sources count apart, and an IPv6 source per /64', async () => {
       const { server } = await revokeServer({ rateLimit: { max: 1, windowMs: 60_000 } }, trustLoopbackProxy)
       await from(server, '203.0.113.9').send({ id: randomUUID() }).expect(204)
@@ -370,18 +380,21 @@ describe('createRevokeRouter', () => {
     })
   })
 
-  test.each([
-    ['no options', undefined],
-    ['no sessionIndex', {}],
-    ['a sessionStore without destroy', { sessionIndex: new MemorySessionIndex(), sessionStore: {} }],
-    ['an empty allowFrom', { sessionIndex: new MemorySessionIndex(), allowFrom: [] }],
-    ['a host name in allowFrom', { sessionIndex: new MemorySessionIndex(), allowFrom: ['example.com'] }],
-    ['a bad CIDR prefix in allowFrom', { sessionIndex: new MemorySessionIndex(), allowFrom: ['10.0.0.0/33'] }],
-    ['rateLimit.max 0', { sessionIndex: new MemorySessionIndex(), rateLimit: { max: 0, windowMs: 1000 } }],
-    ['no rateLimit.windowMs', { sessionIndex: new MemorySessionIndex(), rateLimit: { max: 5 } }],
-    ['bodyTimeout 0', { sessionIndex: new MemorySessionIndex(), bodyTimeout: 0 }],
-  ])('options with %s throw a TypeError', (_name, options) => {
+  test.each<[string, unknown, RegExp]>([
+    ['no options', undefined, /requires options/],
+    ['null options', null, /requires options/],
+    ['no sessionIndex', {}, /sessionIndex option/],
+    ['a sessionStore without destroy', { sessionIndex: new MemorySessionIndex(), sessionStore: {} }, /"sessionStore"/],
+    ['an empty allowFrom', { sessionIndex: new MemorySessionIndex(), allowFrom: [] }, /"allowFrom"/],
+    ['a host name in allowFrom', { sessionIndex: new MemorySessionIndex(), allowFrom: ['example.com'] }, /"allowFrom"/],
+    ['a bad CIDR prefix in allowFrom', { sessionIndex: new MemorySessionIndex(), allowFrom: ['10.0.0.0/33'] }, /"allowFrom"/],
+    ['rateLimit.max 0', { sessionIndex: new MemorySessionIndex(), rateLimit: { max: 0, windowMs: 1000 } }, /"rateLimit.max"/],
+    ['no rateLimit.windowMs', { sessionIndex: new MemorySessionIndex(), rateLimit: { max: 5 } }, /"rateLimit.windowMs"/],
+    ['bodyTimeout 0', { sessionIndex: new MemorySessionIndex(), bodyTimeout: 0 }, /"bodyTimeout"/],
+    ['a fractional bodyTimeout', { sessionIndex: new MemorySessionIndex(), bodyTimeout: 1.5 }, /"bodyTimeout"/],
+  ])('options with %s throw a TypeError naming what is wrong', (_name, options, message) => {
     expect(() => createRevokeRouter(options as never)).toThrow(TypeError)
+    expect(() => createRevokeRouter(options as never)).toThrow(message)
   })
 
   describe('plain (req, res, next) middleware', () => {
@@ -398,6 +411,7 @@ describe('createRevokeRouter', () => {
       })
       const server = await listen(app)
       await request(server).post(`${PATH}/more`).send({ id: TOKEN }).expect(404, { error: 'not_found_here' })
+      await request(server).post(`${PATH}/x`).send({ id: TOKEN }).expect(404, { error: 'not_found_here' })
       expect(await sessionIndex.isRevoked(TOKEN)).toBe(false)
       await request(server).post(`${PATH}?x=1`).send({ id: TOKEN }).expect(204)
       expect(await sessionIndex.isRevoked(TOKEN)).toBe(true)
