@@ -57,6 +57,8 @@ export interface FreedomIdClientOptions {
  * throws a `FreedomIdError` with a stable `code`, and never puts a token or secret in a message.
  */
 export interface FreedomIdClient {
+  /** Milliseconds each call may take (the `timeout` option). */
+  readonly timeout: number
   /**
    * Exchanges a refresh token for a new pair and a new token record `id` (API.md §4.3). The old refresh token stops
    * working. Throws `REFRESH_TOKEN_INVALID` when Freedom ID refuses it: the user has to sign in again.
@@ -139,6 +141,7 @@ export function createFreedomIdClient(options: FreedomIdClientOptions): FreedomI
     fetchProfileStatus(http, profileStatusURL, token(accessToken, 'accessToken'), requestId)
 
   return {
+    timeout,
     refreshTokens: async (refreshToken, refreshOptions) => {
       const grant = refreshOptions?.grant ?? refreshGrant
       if (grant === 'patch') return refreshTokenPair(http, tokenURL, refreshToken)

@@ -14,7 +14,7 @@ const debug = debuglog('freedom-id')
 /** Options of {@link createTokenRefresher}. */
 export interface TokenRefresherOptions {
   /** Makes the refresh call: a client from `createFreedomIdClient()`. Required. */
-  client: Pick<FreedomIdClient, 'refreshTokens'>
+  client: Pick<FreedomIdClient, 'refreshTokens'> & Partial<Pick<FreedomIdClient, 'timeout'>>
   /** Seconds before `access_expire_at` from which the access token is refreshed. Default `60`. */
   margin?: number
   /** Reads the request's tokens. Default: `req.session.freedomIdTokens`, as {@link keepTokensOnLogIn} writes them. */
@@ -141,7 +141,7 @@ export function createTokenRefresher(options: TokenRefresherOptions): RequestHan
     }
   }
 
-  const shared = options.redis === undefined ? undefined : createSharedRefresh(options.redis, reuseMs)
+  const shared = options.redis === undefined ? undefined : createSharedRefresh(options.redis, reuseMs, typeof client.timeout === 'number' ? client.timeout : undefined)
 
   function refreshOnce(refreshToken: string, protocol: 'oidc' | 'oauth2' | undefined): Promise<TokenResponse> {
     sweep(now())

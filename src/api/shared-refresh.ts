@@ -9,7 +9,11 @@ export interface SharedRefreshOptions {
   client: RedisClientLike
   /** Prefix of the lock and hand-off keys. Default `'freedom-id:refresh:'`. */
   prefix?: string
-  /** Milliseconds a process holds the lock of one refresh token at most. Default `10000`. */
+  /**
+   * Milliseconds a process holds the lock of one refresh token at most; longer than the client's `timeout`, so that
+   * no other process can take the lock while the refresh call may still succeed. Default: the client's `timeout`
+   * plus 5000 (15000 with the default client).
+   */
   lockTtl?: number
   /**
    * Deadline of each Redis command, in milliseconds: past it the refresh fails with `REFRESH_STORE_TIMEOUT` (503),
@@ -30,14 +34,20 @@ const INVALID = '{"invalid":true}'
  * A refused refresh token is handed over the same way. Keys are named by a hash, never by the token.
  * @internal
  */
-export function createSharedRefresh(options: SharedRefreshOptions, reuseMs: number) {
+export function createSharedRefresh(options: SharedRefreshOptions, reuseMs: number, callTimeout = 10_000) {
   if (typeof options !== 'object' || options === null) throw new TypeError('createTokenRefresher: "redis" option must be { client }')
   const command: RedisCommand = toRedisCommand(options.client)
   const prefix = options.prefix ?? 'freedom-id:refresh:'
   if (typeof prefix !== 'string') throw new TypeError('createTokenRefresher: "redis.prefix" option must be a string')
-  const lockTtl = options.lockTtl ?? 10_000
+  const lockTtl = options.lockTtl ?? callTimeout + 5000
   if (!Number.isSafeInteger(lockTtl) || lockTtl <= 0) {
     throw new TypeError('createTokenRefresher: "redis.lockTtl" option must be a positive integer number of milliseconds')
+  }
+  if (lockTtl <= callTimeout) {
+    throw new TypeError(
+      `createTokenRefresher: "redis.lockTtl" option (${lockTtl} ms) must be longer than the client's timeout (${callTimeout} ms): ` +
+        'a lock that expires while its refresh call may still succeed lets another process spend the same refresh token',
+    )
   }
   const timeout = options.timeout ?? 2000
   if (!Number.isSafeInteger(timeout) || timeout < 0) {

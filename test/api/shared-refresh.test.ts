@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, expect } from '@jest/globals'
 import { createClient } from 'redis'
+import { createFreedomIdClient } from '../../src/api/api-client.js'
+import { createTokenRefresher } from '../../src/api/refresh-middleware.js'
 import { createSharedRefresh } from '../../src/api/shared-refresh.js'
 import type { TokenResponse } from '../../src/provider/token-exchange.js'
 import { describeWithRedis, startRedis, type RedisServer } from '../helpers/redis.js'
@@ -97,5 +99,27 @@ describeWithRedis('refresh single-flight across processes (createSharedRefresh) 
     ['string', '2000'],
   ])('refuses a %s redis.timeout with a TypeError naming it', (_what, timeout) => {
     expect(() => createSharedRefresh({ client, timeout: timeout as number }, 30_000)).toThrow(/"redis\.timeout"/)
+  })
+
+  it('holds the lock longer than the refresh call may take: the client\'s timeout plus 5 s by default', async () => {
+    const lockTTLs: number[] = []
+    const watching = {
+      sendCommand: async (args: string[]) => {
+        const reply = await client.sendCommand(args)
+        if (args[0] === 'SET' && args[1]!.endsWith(':lock')) lockTTLs.push(Number(args[args.indexOf('PX') + 1]))
+        return reply
+      },
+    }
+    await createSharedRefresh({ client: watching as never }, 30_000, 20_000)('refresh-slow-client', async () => pair(4))
+    await createSharedRefresh({ client: watching as never }, 30_000)('refresh-default-client', async () => pair(5))
+    expect(lockTTLs).toEqual([25_000, 15_000])
+  })
+
+  it('refuses a lockTtl no longer than the client\'s timeout, through createTokenRefresher', () => {
+    const api = createFreedomIdClient({ clientID: 'id', clientSecret: 'secret', timeout: 3000 })
+    expect(() => createTokenRefresher({ client: api, redis: { client, lockTtl: 3000 } })).toThrow(
+      /"redis\.lockTtl" option \(3000 ms\) must be longer than the client's timeout \(3000 ms\)/,
+    )
+    expect(() => createTokenRefresher({ client: api, redis: { client, lockTtl: 3001 } })).not.toThrow()
   })
 })
