@@ -78,7 +78,7 @@ export function createSharedRefresh(options: SharedRefreshOptions, reuseMs: numb
           const settled = await send(['GET', resultKey])
           if (settled !== null && settled !== undefined) return open(key, replyString(settled))
           const fresh = await refresh()
-          // The old refresh token is spent: the new pair is this request's whatever Redis does now.
+          // The old refresh token is spent: keep the new pair even if Redis does not take the hand-off.
           await send(['SET', resultKey, seal(key, JSON.stringify(fresh)), 'PX', keep]).catch(() => undefined)
           return fresh
         } catch (err) {
