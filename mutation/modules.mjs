@@ -37,6 +37,10 @@ export const MODULES = {
     mutate: ['src/sign-out/rate-limit.ts'],
     tests: ['test/sign-out/rate-limit*.test.ts', 'test/sign-out/revoke-router*.test.ts'],
   },
+  'callback-issuer': {
+    mutate: ['src/sign-in/callback-issuer.ts'],
+    tests: ['test/sign-in/strategy-issuer.test.ts'],
+  },
   'session-index': {
     mutate: ['src/sign-out/session-index/*.ts'],
     tests: ['test/sign-out/session-index/*.test.ts'],

@@ -11,6 +11,7 @@ import { resolveCallbackURL } from './callback-url.js'
 import { buildOidcAuthorizationURL, completeOidcLogin, type CompletedLogin } from './oidc-flow.js'
 import { parseScope, resolveOptions, type FreedomIdStrategyOptions, type ResolvedOptions } from './options.js'
 import { bindSessionOnLogIn } from '../sign-out/session-binding.js'
+import { callbackIssuerError } from './callback-issuer.js'
 import {
   invokeVerify,
   verifyTakesParams,
@@ -327,34 +328,12 @@ export class FreedomIdStrategy extends OAuth2Strategy {
     }
   }
 
-  /**
-   * RFC 9207: a callback's `iss` must be the configured issuer exactly; a callback without one fails when the
-   * provider's discovery document advertises `authorization_response_iss_parameter_supported`. Fails the login and
-   * returns false otherwise. @internal
-   */
+  /** RFC 9207, OIDC only ({@link callbackIssuerError}): fails the login and returns false when the `iss` is wrong. @internal */
   async _checkCallbackIssuer(query: Query): Promise<boolean> {
-    const o = this._options
-    if (o.protocol === 'oauth2') return true
-    const iss = query.iss
-    if (iss !== undefined) {
-      if (iss === o.issuer) return true
-      this._failWith(
-        new FreedomIdError(
-          'ISSUER_MISMATCH',
-          `The callback's "iss" is not "${o.issuer}" (RFC 9207): the response may come from another provider, so the ` +
-            'login was refused. Check the "issuer" option if this provider is the right one.',
-        ),
-      )
-      return false
-    }
-    if (!(await this._keys.advertisesCallbackIssuer())) return true
-    this._failWith(
-      new FreedomIdError(
-        'ISSUER_MISMATCH',
-        'The callback has no "iss", although the provider\'s discovery document says it always sends one ' +
-          '(authorization_response_iss_parameter_supported, RFC 9207): the login was refused.',
-      ),
-    )
+    if (this._options.protocol === 'oauth2') return true
+    const error = await callbackIssuerError(query.iss, this._options.issuer, () => this._keys.advertisesCallbackIssuer())
+    if (error === undefined) return true
+    this._failWith(error)
     return false
   }
 

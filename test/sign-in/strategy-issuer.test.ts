@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { startEmulator, DEFAULT_USERS, type RunningEmulator } from '../../src/emulator/index.js'
-import { errorOf, failure, login } from '../helpers/login.js'
+import { authorize, errorOf, failure, login } from '../helpers/login.js'
 import { strategyMaker } from '../helpers/strategies.js'
 import { fakeRequest, fakeSession, run } from '../helpers/strategy-harness.js'
 
@@ -87,6 +87,18 @@ describe('RFC 9207 iss on the callback', () => {
     const { outcome, callback } = await login(strategy())
     expect(callback.has('iss')).toBe(false)
     expect(outcome.type).toBe('success')
+  })
+
+  it('refuses an iss given twice, even when both name the issuer (a parsed query makes it an array)', async () => {
+    const s = atWithIss()
+    const session = fakeSession()
+    const start = (await run(s, fakeRequest({ session }))) as { url: string }
+    const callback = await authorize(start.url)
+    expect(callback.get('iss')).toBe(withIss.issuer)
+    const query = { ...Object.fromEntries(callback), iss: [withIss.issuer, withIss.issuer] }
+    const outcome = await run(s, fakeRequest({ session, url: `/auth/freedom-id/callback?${callback}`, query }))
+    expect(failure(outcome).code).toBe('ISSUER_MISMATCH')
+    expect(withIss.stats.token).toBe(0)
   })
 
   it('still checks an iss that a provider without the advertisement sends', async () => {
