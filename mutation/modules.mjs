@@ -41,6 +41,10 @@ export const MODULES = {
     mutate: ['src/sign-in/callback-issuer.ts'],
     tests: ['test/sign-in/strategy-issuer.test.ts'],
   },
+  'callback-url': {
+    mutate: ['src/sign-in/callback-url.ts'],
+    tests: ['test/sign-in/callback-url.test.ts', 'test/sign-in/strategy-start.test.ts', 'test/sign-in/oauth2-start.test.ts', 'test/sign-in/options.test.ts'],
+  },
   'session-index': {
     mutate: ['src/sign-out/session-index/*.ts'],
     tests: ['test/sign-out/session-index/*.test.ts'],

@@ -113,6 +113,13 @@ describe('FreedomIdStrategy options', () => {
     ['origins with a trailing slash', { origins: 'https://app.example/' }, /"origins" option must list origins without a path/],
     ['origins ftp', { origins: 'ftp://app.example' }, /"origins" option must list absolute http\(s\)/],
     ['origins a host twice', { origins: ['http://app.example', 'https://app.example'] }, /"origins" option names the host "app.example" twice/],
+    ['origins with a query', { origins: 'https://app.example?x=1' }, /"origins" option must list origins without a path, query/],
+    ['origins with a fragment', { origins: 'https://app.example#top' }, /"origins" option must list origins without a path, query/],
+    ['origins with a user name', { origins: 'https://user@app.example' }, /"origins" option must list origins without a path, query/],
+    ['origins an object that reads as an origin', { origins: [{ toString: () => 'https://app.example' }] }, /"origins" option must list absolute http\(s\) origins/],
+    // Not paths on the app's origin: a protocol-relative URL and a backslash one, which browsers read as another host.
+    ['callbackURL protocol-relative, with origins', { callbackURL: '//evil.example/cb', origins: 'https://app.example' }, /"callbackURL" option must be an absolute http\(s\) URL, got "\/\/evil.example\/cb"/],
+    ['callbackURL /\\ with origins', { callbackURL: '/\\evil.example/cb', origins: 'https://app.example' }, /"callbackURL" option must be an absolute http\(s\) URL/],
     ['callbackURL ftp', { callbackURL: 'ftp://app.example/cb' }, /"callbackURL" option must be an http\(s\) URL/],
     ['issuer not a URL', { issuer: 'passport.freedompay.kz' }, /"issuer"/],
     ['authorizationURL not a URL', { authorizationURL: 'x' }, /"authorizationURL"/],

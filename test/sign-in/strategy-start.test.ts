@@ -136,6 +136,23 @@ describe('starting a login', () => {
     expect(await run(s, fakeRequest({ host: 'localhost:3001' }))).toMatchObject({ type: 'fail', challenge: { code: 'HOST_NOT_ALLOWED' } })
   })
 
+  it('reads the first host of a proxy chain in X-Forwarded-Host, spaces and case aside', async () => {
+    const s = strategy({ callbackURL: '/auth/cb', origins: ['https://shop.example', 'https://admin.shop.example'] })
+    const req = fakeRequest({ host: 'backend:8080', headers: { 'x-forwarded-host': 'Admin.Shop.Example , proxy.internal' } })
+    expect(redirectParams(await run(s, req)).get('redirect_uri')).toBe('https://admin.shop.example/auth/cb')
+  })
+
+  it('names the request\'s host in HOST_NOT_ALLOWED, or says there was none', async () => {
+    const s = strategy({ callbackURL: '/auth/cb', origins: ['https://shop.example', 'https://admin.shop.example'] })
+    const named = await run(s, fakeRequest({ host: 'evil.example' }))
+    expect((named as { challenge: { message: string } }).challenge.message).toContain('host "evil.example" is none of')
+    const hostless = fakeRequest()
+    delete (hostless.headers as Record<string, unknown>).host
+    const none = await run(s, hostless)
+    expect(none).toMatchObject({ type: 'fail', challenge: { code: 'HOST_NOT_ALLOWED' } })
+    expect((none as { challenge: { message: string } }).challenge.message).toContain('host "(none)" is none of')
+  })
+
   it('uses an absolute callbackURL as it is, whatever the Host header says', async () => {
     const params = redirectParams(await run(strategy(), fakeRequest({ host: 'evil.example' })))
     expect(params.get('redirect_uri')).toBe(options.callbackURL)
