@@ -45,6 +45,10 @@ export const MODULES = {
     mutate: ['src/sign-in/callback-url.ts'],
     tests: ['test/sign-in/callback-url.test.ts', 'test/sign-in/strategy-start.test.ts', 'test/sign-in/oauth2-start.test.ts', 'test/sign-in/options.test.ts'],
   },
+  'signed-userinfo': {
+    mutate: ['src/sign-in/signed-userinfo.ts'],
+    tests: ['test/sign-in/signed-userinfo.test.ts'],
+  },
   'session-index': {
     mutate: ['src/sign-out/session-index/*.ts'],
     tests: ['test/sign-out/session-index/*.test.ts'],

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals'
-import { SignJWT, generateKeyPair } from 'jose'
+import { SignJWT, errors, generateKeyPair } from 'jose'
+import { startEmulator } from '../../src/emulator/index.js'
 import { FreedomIdError } from '../../src/errors.js'
 import { HttpClient } from '../../src/provider/http-client.js'
 import { KeySource } from '../../src/provider/jwks.js'
@@ -47,6 +48,50 @@ describe('verifySignedUserInfo', () => {
     expect((await refusal(forged)).code).toBe('USERINFO_INVALID')
     const { privateKey } = await generateKeyPair('ES256')
     expect((await refusal(new SignJWT({ sub: 's' }).setProtectedHeader({ alg: 'ES256' }).sign(privateKey))).message).toMatch(/ES256/)
+  })
+
+  it('allows clockTolerance on exp: 10 s late within 30 s of tolerance, 40 s late not', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    await expect(verifySignedUserInfo(await hs({ sub: 's', exp: now - 10 }), options)).resolves.toMatchObject({ sub: 's' })
+    expect((await refusal(hs({ sub: 's', exp: now - 40 }))).message).toMatch(/expired/)
+  })
+
+  it('names the signed userinfo, not the id_token, when its header is refused', async () => {
+    const err = await refusal(hs({ sub: 's' }, 'HS384'))
+    expect(err.message).toMatch(/^The signed userinfo response was refused: .*signed userinfo/)
+    expect(err.message).not.toContain('id_token "alg"')
+  })
+
+  it('says the signature does not verify, with the cause kept for the logs', async () => {
+    const forged = await new SignJWT({ sub: 's' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('another-secret-of-enough-length-0000'))
+    const err = await refusal(forged)
+    expect(err.message).toBe('The signed userinfo response was refused: Its signature does not verify with the id_token keys.')
+    expect(err.cause).toBeInstanceOf(errors.JWSSignatureVerificationFailed)
+    expect((await refusal(hs({ sub: 's', iss: 'https://op.example' }))).cause).toBeUndefined()
+  })
+
+  it.each(['HS256X', 'XHS256'])('never checks an alg %s that only contains HS256 with the client secret', async (alg) => {
+    // Listed, so the allow-list lets it through: it must go to the provider's keys (unreachable here), not the secret.
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
+    const jwt = `${part({ alg, kid: 'k' })}.${part({ sub: 's' })}.c2ln`
+    const err = await verifySignedUserInfo(jwt, { ...options, algorithms: [alg, 'HS256', 'RS256'] }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'JWKS_UNAVAILABLE' })
+  })
+
+  it('says no key matches when the provider\'s key set has none for its kid', async () => {
+    const emulator = await startEmulator()
+    const emulatorKeys = new KeySource({ issuer: emulator.issuer, jwksURI: `${emulator.url}/.well-known/jwks.json`, http })
+    try {
+      const { privateKey } = await generateKeyPair('RS256')
+      const jwt = await new SignJWT({ sub: 's' }).setProtectedHeader({ alg: 'RS256', kid: 'not-in-the-set' }).sign(privateKey)
+      const err = await verifySignedUserInfo(jwt, { ...options, keys: emulatorKeys }).catch((e: unknown) => e)
+      expect(err).toMatchObject({
+        code: 'USERINFO_INVALID',
+        message: "The signed userinfo response was refused: No key of the provider's JSON Web Key Set matches its header.",
+      })
+    } finally {
+      await emulator.close()
+    }
   })
 
   it('passes JWKS_UNAVAILABLE through when the keys cannot be fetched', async () => {
