@@ -231,8 +231,14 @@ function warn(message: string): void {
   process.emitWarning(message, { code: 'FREEDOM_ID_REDIS_EVICTION_POLICY' })
 }
 
-/** An error reply of the server (node-redis `ErrorReply`, ioredis `ReplyError`), not a connection fault. */
+/**
+ * An error reply of the server, not a connection fault: an instance of a class named `ErrorReply` (node-redis v5,
+ * which throws its subclasses `SimpleError` and `BlobError`) or `ReplyError` (ioredis), found along the prototype chain.
+ */
 function isReplyError(err: unknown): boolean {
-  const name = (err as { name?: unknown; constructor?: { name?: unknown } })?.constructor?.name
-  return name === 'ErrorReply' || name === 'ReplyError' || (err as { name?: unknown })?.name === 'ReplyError'
+  for (let proto = err instanceof Error ? Object.getPrototypeOf(err) : null; proto !== null && proto !== Error.prototype; proto = Object.getPrototypeOf(proto)) {
+    const name = (proto as { constructor?: { name?: unknown } }).constructor?.name
+    if (name === 'ErrorReply' || name === 'ReplyError') return true
+  }
+  return false
 }

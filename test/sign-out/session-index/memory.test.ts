@@ -234,13 +234,65 @@ describe('MemorySessionIndex', () => {
     expect(() => new MemorySessionIndex(options as never)).toThrow(option)
   })
 
-  test.each([
-    ['an empty token id', () => new MemorySessionIndex().bind('', 'sid')],
-    ['an empty session id', () => new MemorySessionIndex().bind(TOKEN, '')],
-    ['a zero ttl', () => new MemorySessionIndex().bind(TOKEN, 'sid', 0)],
-    ['a NaN ttl', () => new MemorySessionIndex().bind(TOKEN, 'sid', Number.NaN)],
-    ['a non-string revoke', () => new MemorySessionIndex().revoke(5 as never)],
-  ])('a call with %s rejects with a TypeError', async (_name, call) => {
+  test.each<[string, () => Promise<unknown>, string]>([
+    ['an empty token id', () => new MemorySessionIndex().bind('', 'sid'), '"tokenId"'],
+    ['an empty session id', () => new MemorySessionIndex().bind(TOKEN, ''), '"sessionId"'],
+    ['a zero ttl', () => new MemorySessionIndex().bind(TOKEN, 'sid', 0), '"ttlSeconds"'],
+    ['a NaN ttl', () => new MemorySessionIndex().bind(TOKEN, 'sid', Number.NaN), '"ttlSeconds"'],
+    ['a non-string revoke', () => new MemorySessionIndex().revoke(5 as never), '"tokenId"'],
+    ['an empty unbind', () => new MemorySessionIndex().unbind(''), '"sessionId"'],
+    ['an empty isRevoked', () => new MemorySessionIndex().isRevoked(''), '"tokenId"'],
+    ['an empty tokenIdOf', () => new MemorySessionIndex().tokenIdOf(''), '"sessionId"'],
+  ])('a call with %s rejects with a TypeError naming the argument', async (_name, call, argument) => {
     await expect(call()).rejects.toThrow(TypeError)
+    await expect(call()).rejects.toThrow(argument)
+  })
+
+  test('binding the same session to the same token id again with a shorter ttl keeps the longer', async () => {
+    const c = clock()
+    const index = new MemorySessionIndex({ ttl: 60, now: c.now })
+    await index.bind(TOKEN, 'sid-a', 3600)
+    await index.bind(TOKEN, 'sid-a', 10)
+    c.advance(600)
+    expect(await index.revoke(TOKEN)).toEqual(['sid-a'])
+  })
+
+  test('unbinding a session whose token id was revoked forgets it without an error', async () => {
+    const index = new MemorySessionIndex()
+    await index.bind(TOKEN, 'sid-a')
+    await index.revoke(TOKEN)
+    await expect(index.unbind('sid-a')).resolves.toBeUndefined()
+    expect(await index.tokenIdOf('sid-a')).toBeUndefined()
+    expect(await index.isRevoked(TOKEN)).toBe(true)
+  })
+
+  test('an expired mark or binding is dropped when it is looked up', async () => {
+    const c = clock()
+    const index = new MemorySessionIndex({ ttl: 60, now: c.now })
+    await index.bind(TOKEN, 'sid-a')
+    await index.bind(OTHER, 'sid-b')
+    await index.revoke(OTHER)
+    c.advance(60)
+    expect(await index.isRevoked(OTHER)).toBe(false)
+    expect(await index.tokenIdOf('sid-a')).toBeUndefined()
+    expect(index.size).toEqual({ bindings: 1, owners: 1, revoked: 0 })
+  })
+
+  test('an entry is swept by the next insertion at exactly its expiry', async () => {
+    const c = clock()
+    const index = new MemorySessionIndex({ ttl: 60, now: c.now })
+    await index.bind(TOKEN, null, 1)
+    c.advance(1)
+    await index.bind(OTHER, null, 1)
+    expect(index.size.bindings).toBe(1)
+  })
+
+  test('one insertion sweeps at most 64 expired entries, so its cost stays bounded', async () => {
+    const c = clock()
+    const index = new MemorySessionIndex({ ttl: 60, now: c.now })
+    for (let i = 0; i < 100; i++) await index.bind(`token-${i}`, null, 1)
+    c.advance(2)
+    await index.bind('token-new', null, 1)
+    expect(index.size.bindings).toBe(100 - 64 + 1)
   })
 })

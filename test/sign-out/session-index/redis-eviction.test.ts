@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, expect, jest, test } from '@jest/globals'
+import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { RedisSessionIndex } from '../../../src/sign-out/session-index/redis.js'
 import { describeWithRedis, startRedis, type RedisServer } from '../../helpers/redis.js'
@@ -103,5 +104,65 @@ describeWithRedis('RedisSessionIndex on a server that may evict keys (allkeys-lr
     const stats = await client.info('commandstats')
     expect(stats).toMatch(/cmdstat_info:calls=1,/)
     expect(stats).toMatch(/cmdstat_eval:calls=2,/)
+  })
+})
+
+describeWithRedis('RedisSessionIndex when the eviction policy cannot be read', () => {
+  let refusing: RedisServer
+  beforeAll(async () => {
+    refusing = await startRedis(['--rename-command', 'INFO', 'INFO-RENAMED'])
+  })
+  afterAll(async () => {
+    await refusing?.stop()
+  })
+
+  test.each([
+    ['node-redis', async (url: string) => {
+      const client = createClient({ url })
+      await client.connect()
+      return { client, close: async (): Promise<void> => void (await client.close()) }
+    }],
+    ['ioredis', async (url: string) => {
+      // ioredis's own ready check sends INFO too.
+      const client = new Redis(url, { enableReadyCheck: false })
+      return { client, close: async (): Promise<void> => void (await client.quit()) }
+    }],
+  ])('a server that refuses INFO (%s): one warning that the policy could not be checked, and every operation goes on', async (_name, connectClient) => {
+    const { client, close } = await connectClient(refusing.url)
+    const recorder = recordWarnings()
+    try {
+      const index = new RedisSessionIndex({ client, evictionPolicy: 'error' })
+      const token = randomUUID()
+      await index.bind(token, 'sid-a')
+      expect(await index.revoke(token)).toEqual(['sid-a'])
+      expect(await index.isRevoked(token)).toBe(true)
+      await flush()
+    } finally {
+      recorder.stop()
+      await close()
+    }
+    const ours = recorder.warnings.filter((w) => w.code === 'FREEDOM_ID_REDIS_EVICTION_POLICY')
+    expect(ours).toHaveLength(1)
+    expect(ours[0]!.message).toContain('INFO memory failed')
+  })
+
+  test('an unreachable server is no reason to warn: the check waits for a server that answers', async () => {
+    const own = await startRedis()
+    const client = createClient({ url: own.url, socket: { reconnectStrategy: 100 } })
+    client.on('error', () => undefined)
+    await client.connect()
+    await own.stop()
+    for (let waited = 0; client.isReady && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10))
+    const recorder = recordWarnings()
+    try {
+      const index = new RedisSessionIndex({ client, timeout: 100 })
+      await expect(index.isRevoked(randomUUID())).rejects.toMatchObject({ code: 'SESSION_INDEX_TIMEOUT' })
+      await expect(index.isRevoked(randomUUID())).rejects.toMatchObject({ code: 'SESSION_INDEX_TIMEOUT' })
+      await flush()
+    } finally {
+      recorder.stop()
+      client.destroy()
+    }
+    expect(recorder.warnings.filter((w) => w.code === 'FREEDOM_ID_REDIS_EVICTION_POLICY')).toEqual([])
   })
 })

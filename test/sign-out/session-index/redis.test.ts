@@ -221,6 +221,20 @@ describeWithRedis('RedisSessionIndex', () => {
       expect(Number(await inspector.send('PTTL', `${prefix}revoked:${TOKEN}`))).toBeGreaterThan(7_190_000)
     })
 
+    test('the revoked mark lives the index ttl when the binding had less to live', async () => {
+      await index.bind(TOKEN, 'sid-a', 1)
+      await index.revoke(TOKEN)
+      expect(Number(await inspector.send('PTTL', `${prefix}revoked:${TOKEN}`))).toBeGreaterThan(590_000)
+    })
+
+    test('timeout 0 means no deadline: operations answer', async () => {
+      const patient = new RedisSessionIndex({ client: conn.client as never, prefix, ttl: 600, evictionPolicy: 'off', timeout: 0 })
+      await patient.bind(TOKEN, 'sid-a')
+      expect(await patient.tokenIdOf('sid-a')).toBe(TOKEN)
+      expect(await patient.revoke(TOKEN)).toEqual(['sid-a'])
+      expect(await patient.isRevoked(TOKEN)).toBe(true)
+    })
+
     test('the default prefix is freedom-id:', async () => {
       const plain = new RedisSessionIndex({ client: conn.client as never })
       await plain.bind(TOKEN, null)
@@ -280,17 +294,39 @@ describeWithRedis('RedisSessionIndex', () => {
 describe('RedisSessionIndex options', () => {
   const client: object = { sendCommand: () => Promise.resolve(null) }
 
-  test.each([
-    ['no client', {}],
-    ['a client of another shape', { client: { get: () => null } }],
-    ['an ioredis-like cluster', { client: { call: () => null, isCluster: true } }],
-    ['a node-redis-like cluster', { client: { sendCommand: () => null, _slots: {} } }],
-    ['ttl 0', { client, ttl: 0 }],
-    ['a numeric prefix', { client, prefix: 5 }],
-    ['a negative timeout', { client, timeout: -1 }],
-    ['an unknown evictionPolicy', { client, evictionPolicy: 'ignore' }],
-  ])('a constructor with %s throws a TypeError', (_name, options) => {
+  test.each<[string, unknown, RegExp]>([
+    ['no options', undefined, /requires a client option/],
+    ['null options', null, /requires a client option/],
+    ['no client', {}, /"client"/],
+    ['a null client', { client: null }, /"client"/],
+    ['a client that is a string', { client: 'redis://127.0.0.1' }, /"client"/],
+    ['a client of another shape', { client: { get: () => null } }, /"client"/],
+    ['an ioredis-like cluster', { client: { call: () => null, isCluster: true } }, /Cluster/],
+    ['a node-redis-like cluster', { client: { sendCommand: () => null, _slots: {} } }, /Cluster/],
+    ['ttl 0', { client, ttl: 0 }, /"ttl"/],
+    ['a numeric prefix', { client, prefix: 5 }, /"prefix"/],
+    ['a negative timeout', { client, timeout: -1 }, /"timeout"/],
+    ['a fractional timeout', { client, timeout: 1.5 }, /"timeout"/],
+    ['an unknown evictionPolicy', { client, evictionPolicy: 'ignore' }, /"evictionPolicy"/],
+  ])('a constructor with %s throws a TypeError naming what is wrong', (_name, options, message) => {
     expect(() => new RedisSessionIndex(options as never)).toThrow(TypeError)
+    expect(() => new RedisSessionIndex(options as never)).toThrow(message)
+  })
+
+  test.each<[string, (index: RedisSessionIndex) => Promise<unknown>, string]>([
+    ['an empty token id', (index) => index.bind('', 'sid'), '"tokenId"'],
+    ['an empty session id', (index) => index.bind(TOKEN, ''), '"sessionId"'],
+    ['a zero ttl', (index) => index.bind(TOKEN, 'sid', 0), '"ttlSeconds"'],
+    ['an empty unbind', (index) => index.unbind(''), '"sessionId"'],
+    ['an empty revoke', (index) => index.revoke(''), '"tokenId"'],
+    ['an empty isRevoked', (index) => index.isRevoked(''), '"tokenId"'],
+    ['an empty tokenIdOf', (index) => index.tokenIdOf(''), '"sessionId"'],
+  ])('a call with %s rejects with a TypeError naming the argument, sending nothing', async (_name, call, argument) => {
+    let sent = 0
+    const index = new RedisSessionIndex({ client: { sendCommand: () => Promise.resolve((sent++, null)) }, evictionPolicy: 'off' })
+    await expect(call(index)).rejects.toThrow(TypeError)
+    await expect(call(index)).rejects.toThrow(argument)
+    expect(sent).toBe(0)
   })
 
   test('defaults its ttl to 30 days', () => {
