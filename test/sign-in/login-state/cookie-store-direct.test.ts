@@ -1,0 +1,148 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { cookieLoginState, type CookieLoginStateOptions } from '../../../src/sign-in/login-state/cookie-store.js'
+import type { LoginRecord } from '../../../src/sign-in/login-state/record.js'
+
+/** The store driven directly on a bare node:http server: each request runs `handle`, and answers its result as JSON. */
+const SECRET = 'a-cookie-secret-of-at-least-32-characters'
+const CALLBACK = 'http://127.0.0.1/auth/freedom-id/callback'
+let server: Server | undefined
+afterEach(async () => {
+  server?.closeAllConnections()
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)))
+  server = undefined
+})
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<unknown>
+
+async function call(handle: Handler, path: string, cookies: string[] = []) {
+  server ??= createServer()
+  server.removeAllListeners('request')
+  server.on('request', (req, res) => {
+    handle(req, res).then(
+      (result) => res.end(JSON.stringify(result ?? null)),
+      (err: Error) => res.end(JSON.stringify({ error: err.message })),
+    )
+  })
+  if (!server.listening) await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
+  const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`, {
+    headers: cookies.length > 0 ? { cookie: cookies.join('; ') } : {},
+  })
+  return { setCookies: res.headers.getSetCookie(), body: (await res.json()) as unknown }
+}
+
+const record = (state: string, extra: Record<string, unknown> = {}): LoginRecord =>
+  ({ state, nonce: 'n-' + state, redirect_uri: CALLBACK, created: Date.now(), ...extra }) as LoginRecord
+
+/** Puts each record in turn (each request sending the cookies so far); returns the cookies as `name=value`. */
+async function put(options: Partial<CookieLoginStateOptions>, ...records: LoginRecord[]): Promise<string[]> {
+  const store = cookieLoginState({ secret: SECRET, ...options })
+  const jar = new Map<string, string>()
+  for (const r of records) {
+    const { setCookies } = await call((req, res) => store.put(req, res, r), '/auth/freedom-id', [...jar].map(([n, v]) => `${n}=${v}`))
+    for (const c of setCookies) {
+      const [pair, ...attributes] = c.split('; ')
+      const [name, value] = pair!.split('=') as [string, string]
+      if (attributes.includes('Max-Age=0')) jar.delete(name)
+      else jar.set(name, value)
+    }
+  }
+  return [...jar].map(([n, v]) => `${n}=${v}`)
+}
+
+describe('cookieLoginState records', () => {
+  it.each<[string, Record<string, unknown>]>([
+    ['a nonce that is not a string', { nonce: 5 }],
+    ['a created that is not a number', { created: String(Date.now()) }],
+    ['a code_verifier that is not a string', { code_verifier: 5 }],
+    ['a max_age that is not a number', { max_age: '60' }],
+    ['a returnTo that is not a string', { returnTo: ['/x'] }],
+  ])('a stored record with %s finds nothing at the callback', async (_name, extra) => {
+    const stored = await put({}, record('s1', extra))
+    expect(stored).toHaveLength(1)
+    const store = cookieLoginState({ secret: SECRET })
+    const { body } = await call((req, res) => store.take(req, res, 's1'), '/auth/freedom-id/callback', stored)
+    expect(body).toBeNull()
+  })
+
+  it('a record with every optional field finds itself', async () => {
+    const full = record('s1', { code_verifier: 'v', max_age: 60, returnTo: '/x' })
+    const stored = await put({}, full)
+    const store = cookieLoginState({ secret: SECRET })
+    const { body } = await call((req, res) => store.take(req, res, 's1'), '/auth/freedom-id/callback', stored)
+    expect(body).toEqual(full)
+  })
+
+  it('a callback without state takes the newest pending login', async () => {
+    const older = record('s1', { created: Date.now() - 60_000 })
+    const stored = await put({}, older, record('s2'), record('s3', { created: Date.now() - 30_000 }))
+    const store = cookieLoginState({ secret: SECRET })
+    const { body } = await call((req, res) => store.take(req, res, null), '/auth/freedom-id/callback', stored)
+    expect(body).toMatchObject({ state: 's2' })
+  })
+})
+
+describe('the login cookie on frameworks', () => {
+  const secureOf = (setCookie: string) => setCookie.split('; ').includes('Secure')
+
+  it.each<[string, boolean, (req: IncomingMessage) => void]>([
+    ['a bare node:http request over http', false, () => undefined],
+    ['a request whose protocol says https (Fastify, Koa)', true, (req) => Object.assign(req, { protocol: 'https' })],
+    ['a request whose protocol says http', false, (req) => Object.assign(req, { protocol: 'http' })],
+    ['req.secure false, whatever protocol says (Express)', false, (req) => Object.assign(req, { secure: false, protocol: 'https' })],
+    ['req.secure true (Express behind a trusted proxy)', true, (req) => Object.assign(req, { secure: true, protocol: 'http' })],
+  ])("with secure 'auto', %s: Secure %s, on the cookie and on its clearing", async (_name, secure, frame) => {
+    const store = cookieLoginState({ secret: SECRET })
+    const put = await call(async (req, res) => (frame(req), store.put(req, res, record('s1'))), '/auth/freedom-id')
+    expect(put.setCookies.map(secureOf)).toEqual([secure])
+    const cookie = put.setCookies[0]!.split('; ')[0]!
+    const take = await call(async (req, res) => (frame(req), store.take(req, res, 's1')), '/auth/freedom-id/callback', [cookie])
+    expect(take.setCookies.map(secureOf)).toEqual([secure])
+  })
+
+  it('the cookie is cleared at the callback on the path it was set on, also with a query string', async () => {
+    const store = cookieLoginState({ secret: SECRET })
+    const [cookie] = await put({}, record('s1'))
+    const take = await call((req, res) => store.take(req, res, 's1'), '/auth/freedom-id/callback?code=x&state=s1', [cookie!])
+    expect(take.setCookies).toHaveLength(1)
+    expect(take.setCookies[0]).toContain('Path=/auth/freedom-id/callback')
+    expect(take.setCookies[0]).toContain('Max-Age=0')
+  })
+
+  it('a Set-Cookie the app already set stays beside the login cookie', async () => {
+    const store = cookieLoginState({ secret: SECRET })
+    const { setCookies } = await call(async (req, res) => {
+      res.setHeader('Set-Cookie', 'theme=dark')
+      await store.put(req, res, record('s1'))
+    }, '/auth/freedom-id')
+    expect(setCookies.map((c) => c.split('=')[0])).toEqual(['theme', 'freedom-id.login.' + setCookies[1]!.split('.')[2]!.split('=')[0]])
+  })
+
+  it('a Fastify request without request.res errors with the advice for Fastify', async () => {
+    const store = cookieLoginState({ secret: SECRET })
+    const fastifyRequest = { headers: {}, raw: {} }
+    await expect(store.put(fastifyRequest as never, undefined, record('s1'))).rejects.toThrow(/request\.res = reply/)
+  })
+})
+
+describe('cookieLoginState option boundaries', () => {
+  it.each<[string, unknown, RegExp]>([
+    ['no options', undefined, /requires an options object/],
+    ['null options', null, /requires an options object/],
+    ['a number in the secret list', { secret: [SECRET, 12345678901234567890123456789012345] }, /"secret" option entry 1/],
+    ['a fractional maxPending', { secret: SECRET, maxPending: 2.5 }, /"maxPending"/],
+    ['a numeric name', { secret: SECRET, name: 5 }, /"name"/],
+  ])('%s is a TypeError naming the option', (_name, options, message) => {
+    expect(() => cookieLoginState(options as CookieLoginStateOptions)).toThrow(TypeError)
+    expect(() => cookieLoginState(options as CookieLoginStateOptions)).toThrow(message)
+  })
+
+  it.each<[string, Partial<CookieLoginStateOptions>]>([
+    ['a secret of exactly 32 characters', { secret: 'x'.repeat(32) }],
+    ['maxPending 1', { maxPending: 1 }],
+    ['maxPending 20', { maxPending: 20 }],
+  ])('%s is accepted', (_name, options) => {
+    expect(() => cookieLoginState({ secret: SECRET, ...options })).not.toThrow()
+  })
+})
