@@ -49,6 +49,10 @@ export const MODULES = {
     mutate: ['src/sign-in/signed-userinfo.ts'],
     tests: ['test/sign-in/signed-userinfo.test.ts'],
   },
+  'shared-refresh': {
+    mutate: ['src/api/shared-refresh.ts'],
+    tests: ['test/api/shared-refresh.test.ts'],
+  },
   'session-index': {
     mutate: ['src/sign-out/session-index/*.ts'],
     tests: ['test/sign-out/session-index/*.test.ts'],

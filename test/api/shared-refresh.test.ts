@@ -1,8 +1,10 @@
-import { afterAll, beforeAll, expect } from '@jest/globals'
+import { createHash } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect } from '@jest/globals'
 import { createClient } from 'redis'
 import { createFreedomIdClient } from '../../src/api/api-client.js'
 import { createTokenRefresher } from '../../src/api/refresh-middleware.js'
 import { createSharedRefresh } from '../../src/api/shared-refresh.js'
+import { FreedomIdError } from '../../src/errors.js'
 import type { TokenResponse } from '../../src/provider/token-exchange.js'
 import { describeWithRedis, startRedis, type RedisServer } from '../helpers/redis.js'
 
@@ -121,5 +123,112 @@ describeWithRedis('refresh single-flight across processes (createSharedRefresh) 
       /"redis\.lockTtl" option \(3000 ms\) must be longer than the client's timeout \(3000 ms\)/,
     )
     expect(() => createTokenRefresher({ client: api, redis: { client, lockTtl: 3001 } })).not.toThrow()
+  })
+
+  describe('keys and hand-off', () => {
+    const nameOf = (refreshToken: string) => createHash('sha256').update(`name\0${refreshToken}`).digest('hex')
+
+    it('names its keys by a hash under the default prefix, never by the token, and releases the lock', async () => {
+      const keys: string[] = []
+      const watching = {
+        sendCommand: (args: string[]) => {
+          if (args[0] === 'SET') keys.push(args[1]!)
+          return client.sendCommand(args)
+        },
+      }
+      await createSharedRefresh({ client: watching as never }, 30_000)('refresh-secret-value', async () => pair(20))
+      const name = nameOf('refresh-secret-value')
+      expect(keys).toEqual([`freedom-id:refresh:${name}:lock`, `freedom-id:refresh:${name}:result`])
+      expect(await client.exists(`freedom-id:refresh:${name}:lock`)).toBe(0)
+      const sealed = await client.get(`freedom-id:refresh:${name}:result`)
+      expect(sealed).not.toContain('access-20')
+      expect(Buffer.from(sealed!, 'base64').toString('latin1')).not.toContain('access-20')
+    })
+
+    it('keeps the hand-off for the reuse window, and at least a second', async () => {
+      await createSharedRefresh({ client }, 30_000)('refresh-window-long', async () => pair(21))
+      expect(await client.pTTL(`freedom-id:refresh:${nameOf('refresh-window-long')}:result`)).toBeGreaterThan(20_000)
+      await createSharedRefresh({ client }, 0)('refresh-window-none', async () => pair(22))
+      const ttl = await client.pTTL(`freedom-id:refresh:${nameOf('refresh-window-none')}:result`)
+      expect(ttl).toBeGreaterThan(0)
+      expect(ttl).toBeLessThanOrEqual(1000)
+    })
+
+    it('a later call within the window reuses the pair without refreshing', async () => {
+      let calls = 0
+      const run = createSharedRefresh({ client }, 30_000)
+      await run('refresh-twice', async () => (calls++, pair(23)))
+      await expect(run('refresh-twice', async () => (calls++, pair(24)))).resolves.toMatchObject({ access_token: 'access-23' })
+      expect(calls).toBe(1)
+    })
+
+    it('a hand-off copied under another refresh token\'s name cannot be read with that token', async () => {
+      const run = createSharedRefresh({ client }, 30_000)
+      await run('refresh-victim', async () => pair(25))
+      const sealed = await client.get(`freedom-id:refresh:${nameOf('refresh-victim')}:result`)
+      await client.set(`freedom-id:refresh:${nameOf('refresh-attacker')}:result`, sealed!, { PX: 30_000 })
+      let calls = 0
+      await expect(run('refresh-attacker', async () => (calls++, pair(26)))).rejects.toThrow()
+      expect(calls).toBe(0)
+    })
+
+    it('hands a refused refresh token to the other processes: one refresh call, every one REFRESH_TOKEN_INVALID', async () => {
+      let calls = 0
+      const refuse = async (): Promise<TokenResponse> => {
+        calls++
+        await new Promise((r) => setTimeout(r, 100))
+        throw new FreedomIdError('REFRESH_TOKEN_INVALID', 'refused')
+      }
+      const runs = Array.from({ length: 3 }, () => createSharedRefresh({ client }, 30_000))
+      const results = await Promise.allSettled(runs.map((run) => run('refresh-refused', refuse)))
+      expect(results.map((r) => r.status === 'rejected' && (r.reason as FreedomIdError).code)).toEqual([
+        'REFRESH_TOKEN_INVALID',
+        'REFRESH_TOKEN_INVALID',
+        'REFRESH_TOKEN_INVALID',
+      ])
+      expect(calls).toBe(1)
+      await expect(runs[0]!('refresh-refused', refuse)).rejects.toMatchObject({ code: 'REFRESH_TOKEN_INVALID' })
+      expect(calls).toBe(1)
+    })
+
+    it('never hands a provider fault over as a refusal: the next call refreshes again', async () => {
+      let calls = 0
+      const run = createSharedRefresh({ client }, 30_000)
+      const fault = async (): Promise<TokenResponse> => {
+        calls++
+        throw new FreedomIdError('PROVIDER_TIMEOUT', 'slow')
+      }
+      await expect(run('refresh-fault', fault)).rejects.toMatchObject({ code: 'PROVIDER_TIMEOUT' })
+      await expect(run('refresh-fault', async () => (calls++, pair(29)))).resolves.toMatchObject({ access_token: 'access-29' })
+      expect(calls).toBe(2)
+    })
+
+    it('gives up with PROVIDER_TIMEOUT after twice lockTtl when another process keeps the lock', async () => {
+      await client.set(`freedom-id:refresh:${nameOf('refresh-held')}:lock`, 'another-process', { PX: 30_000 })
+      let calls = 0
+      const run = createSharedRefresh({ client, lockTtl: 200 }, 30_000, 100)
+      const started = Date.now()
+      await expect(run('refresh-held', async () => (calls++, pair(27)))).rejects.toMatchObject({ code: 'PROVIDER_TIMEOUT' })
+      expect(Date.now() - started).toBeGreaterThanOrEqual(400)
+      expect(calls).toBe(0)
+    })
+  })
+
+  it.each([
+    ['options null', null, /"redis" option must be \{ client \}/],
+    ['options a string', 'redis://x', /"redis" option must be \{ client \}/],
+    ['prefix a number', { prefix: 5 }, /"redis\.prefix" option must be a string/],
+    ['lockTtl zero', { lockTtl: 0 }, /"redis\.lockTtl" option must be a positive integer/],
+    ['lockTtl negative', { lockTtl: -5 }, /"redis\.lockTtl" option must be a positive integer/],
+    ['lockTtl fractional', { lockTtl: 15_000.5 }, /"redis\.lockTtl" option must be a positive integer/],
+  ])('refuses %s with a TypeError naming it', (_what, options, message) => {
+    const given = options !== null && typeof options === 'object' ? { client, ...options } : options
+    expect(() => createSharedRefresh(given as never, 30_000)).toThrow(message)
+  })
+
+  it('accepts timeout 0: no deadline', async () => {
+    await expect(createSharedRefresh({ client, timeout: 0 }, 30_000)('refresh-no-deadline', async () => pair(28))).resolves.toMatchObject({
+      access_token: 'access-28',
+    })
   })
 })
