@@ -119,6 +119,23 @@ describe('the login cookie on frameworks', () => {
     expect(setCookies.map((c) => c.split('=')[0])).toEqual(['theme', 'freedom-id.login.' + setCookies[1]!.split('.')[2]!.split('=')[0]])
   })
 
+  it("the app's other cookies are never counted nor cleared", async () => {
+    const store = cookieLoginState({ secret: SECRET, maxPending: 1 })
+    const [first] = await put({}, record('s1'))
+    const { setCookies } = await call((req, res) => store.put(req, res, record('s2')), '/auth/freedom-id', ['theme=dark', 'sid=abc', first!])
+    expect(setCookies.map((c) => c.split('=')[0])).not.toContain('theme')
+    expect(setCookies.map((c) => c.split('=')[0])).not.toContain('sid')
+    expect(setCookies.filter((c) => c.includes('Max-Age=0')).map((c) => c.split('=')[0])).toEqual([first!.split('=')[0]])
+  })
+
+  it('beyond maxPending the oldest login is cleared, whatever order the browser sends the cookies in', async () => {
+    const now = Date.now()
+    const stored = await put({}, record('old', { created: now - 60_000 }), record('new', { created: now }), record('mid', { created: now - 30_000 }))
+    const store = cookieLoginState({ secret: SECRET, maxPending: 3 })
+    const { setCookies } = await call((req, res) => store.put(req, res, record('next')), '/auth/freedom-id', stored)
+    expect(setCookies.filter((c) => c.includes('Max-Age=0')).map((c) => c.split('=')[0])).toEqual([stored[0]!.split('=')[0]])
+  })
+
   it('a Fastify request without request.res errors with the advice for Fastify', async () => {
     const store = cookieLoginState({ secret: SECRET })
     const fastifyRequest = { headers: {}, raw: {} }
