@@ -163,3 +163,40 @@ describe('cookieLoginState option boundaries', () => {
     expect(() => cookieLoginState({ secret: SECRET, ...options })).not.toThrow()
   })
 })
+
+describe('cookieLoginState on a Fastify reply', () => {
+  it('sets the login cookie through reply.header(), beside a cookie the app set, and clears it at the callback', async () => {
+    const { default: Fastify } = await import('fastify')
+    const app = Fastify()
+    const store = cookieLoginState({ secret: SECRET })
+    app.get('/auth/freedom-id', async (request, reply) => {
+      reply.header('set-cookie', 'theme=dark')
+      await store.put(request.raw, reply as never, record('s1'))
+      return 'ok'
+    })
+    app.get('/auth/freedom-id/callback', async (request, reply) => (await store.take(request.raw, reply as never, 's1')) ?? null)
+    try {
+      const base = await app.listen({ port: 0, host: '127.0.0.1' })
+      const start = await fetch(`${base}/auth/freedom-id`)
+      const set = start.headers.getSetCookie()
+      expect(set.map((c) => c.split('=')[0]!.split('.').slice(0, 2).join('.'))).toEqual(['theme', 'freedom-id.login'])
+      const callback = await fetch(`${base}/auth/freedom-id/callback`, { headers: { cookie: set[1]!.split(';')[0]! } })
+      expect(await callback.json()).toMatchObject({ state: 's1' })
+      expect(callback.headers.getSetCookie().join()).toContain('Max-Age=0')
+    } finally {
+      await app.close()
+    }
+  })
+})
+
+describe('cookieLoginState with secure set', () => {
+  it.each([
+    [true, true],
+    [false, false],
+  ])('secure: %s gives the clearing cookie Secure %s, whatever the request says', async (secure, expected) => {
+    const store = cookieLoginState({ secret: SECRET, secure })
+    const [cookie] = await put({ secure }, record('s1'))
+    const take = await call(async (req, res) => (Object.assign(req, { secure: !secure }), store.take(req, res, 's1')), '/auth/freedom-id/callback', [cookie!])
+    expect(take.setCookies[0]!.split('; ').includes('Secure')).toBe(expected)
+  })
+})
