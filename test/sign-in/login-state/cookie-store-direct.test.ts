@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { cookieLoginState, type CookieLoginStateOptions } from '../../../src/sign-in/login-state/cookie-store.js'
+import { cookieLoginState, PENDING_COOKIES_BUDGET, type CookieLoginStateOptions } from '../../../src/sign-in/login-state/cookie-store.js'
 import type { LoginRecord } from '../../../src/sign-in/login-state/record.js'
 
 /** The store driven directly on a bare node:http server: each request runs `handle`, and answers its result as JSON. */
@@ -198,5 +198,38 @@ describe('cookieLoginState with secure set', () => {
     const [cookie] = await put({ secure }, record('s1'))
     const take = await call(async (req, res) => (Object.assign(req, { secure: !secure }), store.take(req, res, 's1')), '/auth/freedom-id/callback', [cookie!])
     expect(take.setCookies[0]!.split('; ').includes('Secure')).toBe(expected)
+  })
+})
+
+describe('the pending cookies byte budget', () => {
+  /** `name=value` of the cookie `put` writes for a record whose returnTo is `pad` characters long. */
+  const cookieFor = async (state: string, pad: number, created: number) =>
+    (await put({}, record(state, { returnTo: '/' + 'x'.repeat(pad), created })))[0]!
+  const size = (cookie: string) => cookie.length + 2 // name=value plus '; ', as the budget counts it
+
+  /** Pads an older cookie and a new login so that their cookies take exactly `total` bytes of the budget. */
+  async function pair(total: number) {
+    const now = Date.now()
+    // Base64url grows by 4 characters per 3 bytes, so some totals need the new login padded one or two more.
+    for (let freshPad = 2000; freshPad < 2003; freshPad++) {
+      const fresh = record('new', { returnTo: '/' + 'y'.repeat(freshPad), created: now })
+      const freshSize = size((await put({}, fresh))[0]!)
+      for (let pad = 2000; pad < 3000; pad++) {
+        const old = await cookieFor('old', pad, now - 1000)
+        if (size(old) + freshSize === total) return { old, fresh }
+        if (size(old) + freshSize > total) break
+      }
+    }
+    throw new Error(`no pair of cookies takes ${total} bytes`)
+  }
+
+  it.each([
+    ['take exactly the budget: the older one is kept', PENDING_COOKIES_BUDGET, false],
+    ['take one byte more: the older one is cleared', PENDING_COOKIES_BUDGET + 1, true],
+  ])('two login cookies that %s', async (_name, total, cleared) => {
+    const found = await pair(total)
+    const store = cookieLoginState({ secret: SECRET })
+    const { setCookies } = await call((req, res) => store.put(req, res, found.fresh), '/auth/freedom-id', [found.old])
+    expect(setCookies.some((c) => c.includes('Max-Age=0'))).toBe(cleared)
   })
 })
