@@ -11,11 +11,12 @@ const MAX_SOURCES = 10_000
  * @throws TypeError naming the option.
  */
 export function perSourceWindow(limit: unknown): { hit(source: string | undefined): number; readonly size: number } {
-  const { max, windowMs } = (limit ?? {}) as { max?: unknown; windowMs?: unknown }
-  if (typeof max !== 'number' || !Number.isSafeInteger(max) || max <= 0) {
+  // Typed as numbers once checked: Number.isSafeInteger and Number.isFinite are false for anything else.
+  const { max, windowMs } = (limit ?? {}) as { max: number; windowMs: number }
+  if (!Number.isSafeInteger(max) || max <= 0) {
     throw new TypeError('"rateLimit.max" option must be a positive integer')
   }
-  if (typeof windowMs !== 'number' || !Number.isFinite(windowMs) || windowMs <= 0) {
+  if (!Number.isFinite(windowMs) || windowMs <= 0) {
     throw new TypeError('"rateLimit.windowMs" option must be a positive number of milliseconds')
   }
   const windows = new Map<string, { start: number; count: number }>()
@@ -44,7 +45,7 @@ export function perSourceWindow(limit: unknown): { hit(source: string | undefine
 
 /** The address a request counts under: IPv4 as is, IPv4-mapped IPv6 as IPv4, other IPv6 by its /64 prefix. */
 export function sourceKey(ip: string | undefined): string {
-  if (ip === undefined || ip === '') return ''
+  if (ip === undefined) return '' // '' itself falls through to `return ip` below
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)
   if (mapped) return mapped[1]!
   if (isIP(ip) !== 6) return ip
