@@ -6,7 +6,7 @@ import { createTokenRefresher } from '../../src/api/refresh-middleware.js'
 import { createSharedRefresh } from '../../src/api/shared-refresh.js'
 import { FreedomIdError } from '../../src/errors.js'
 import type { TokenResponse } from '../../src/provider/token-exchange.js'
-import { describeWithRedis, startRedis, type RedisServer } from '../helpers/redis.js'
+import { describeWithRedis, redisThatGoesOffline, startRedis, type RedisServer } from '../helpers/redis.js'
 
 describeWithRedis('refresh single-flight across processes (createSharedRefresh) on a real Redis', () => {
   let redis: RedisServer
@@ -65,14 +65,9 @@ describeWithRedis('refresh single-flight across processes (createSharedRefresh) 
   })
 
   it('during a Redis outage a refresh fails with REFRESH_STORE_TIMEOUT within the deadline, while node-redis queues offline', async () => {
-    const own = await startRedis()
-    const queued = createClient({ url: own.url, socket: { reconnectStrategy: 100 } })
-    queued.on('error', () => undefined)
-    await queued.connect()
+    const { client: queued, goOffline } = await redisThatGoesOffline()
     try {
-      await own.stop()
-      // Until the client has seen the socket close, a command fails at once; the case under test is the one after.
-      for (let waited = 0; queued.isReady && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10))
+      await goOffline()
       expect(queued.isReady).toBe(false)
       let refreshed = false
       const run = createSharedRefresh({ client: queued, timeout: 300 }, 30_000)

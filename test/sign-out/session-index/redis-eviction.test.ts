@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, expect, jest, test } from '@jest/global
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { RedisSessionIndex } from '../../../src/sign-out/session-index/redis.js'
-import { describeWithRedis, startRedis, type RedisServer } from '../../helpers/redis.js'
+import { describeWithRedis, redisThatGoesOffline, startRedis, type RedisServer } from '../../helpers/redis.js'
 
 type Client = ReturnType<typeof createClient>
 
@@ -147,12 +147,8 @@ describeWithRedis('RedisSessionIndex when the eviction policy cannot be read', (
   })
 
   test('an unreachable server is no reason to warn: the check waits for a server that answers', async () => {
-    const own = await startRedis()
-    const client = createClient({ url: own.url, socket: { reconnectStrategy: 100 } })
-    client.on('error', () => undefined)
-    await client.connect()
-    await own.stop()
-    for (let waited = 0; client.isReady && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10))
+    const { client, goOffline } = await redisThatGoesOffline()
+    await goOffline()
     const recorder = recordWarnings()
     try {
       const index = new RedisSessionIndex({ client, timeout: 100 })

@@ -9,7 +9,7 @@ import { createClient } from 'redis'
 import request from 'supertest'
 import { createRevokeRouter } from '../../../src/sign-out/revoke-router.js'
 import { RedisSessionIndex } from '../../../src/sign-out/session-index/redis.js'
-import { describeWithRedis, startRedis, type RedisServer } from '../../helpers/redis.js'
+import { describeWithRedis, redisThatGoesOffline, startRedis, type RedisServer } from '../../helpers/redis.js'
 
 const REVOKE = '/revoke/s3cr3t'
 
@@ -60,10 +60,7 @@ describeWithRedis('revoke with connect-redis sessions and a RedisSessionIndex on
   })
 
   test('during a Redis outage the route answers 503 within the index timeout, while node-redis queues offline', async () => {
-    const own = await startRedis()
-    const queued = createClient({ url: own.url, socket: { reconnectStrategy: 100 } })
-    queued.on('error', () => undefined)
-    await queued.connect()
+    const { client: queued, goOffline } = await redisThatGoesOffline()
     const sessionIndex = new RedisSessionIndex({ client: queued, timeout: 500 })
     const app = express()
     app.use(REVOKE, createRevokeRouter({ sessionIndex }))
@@ -72,7 +69,7 @@ describeWithRedis('revoke with connect-redis sessions and a RedisSessionIndex on
     try {
       const token = randomUUID()
       await sessionIndex.bind(token, 'sid-a')
-      await own.stop()
+      await goOffline()
       const started = Date.now()
       const res = await request(s).post(REVOKE).send({ id: token })
       expect(res.status).toBe(503)

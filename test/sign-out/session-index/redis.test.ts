@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/g
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { RedisSessionIndex } from '../../../src/sign-out/session-index/redis.js'
-import { describeWithRedis, startRedis, type RedisServer } from '../../helpers/redis.js'
+import { describeWithRedis, redisThatGoesOffline, startRedis, type RedisServer } from '../../helpers/redis.js'
 
 const TOKEN = '01953bd1-a6d3-739e-8aa3-83e881f09055'
 const OTHER = '01953bd1-a6d3-739e-8aa3-83e881f09056'
@@ -264,17 +264,11 @@ describeWithRedis('RedisSessionIndex', () => {
   })
 
   test('an operation past its deadline rejects with SESSION_INDEX_TIMEOUT while node-redis queues it offline', async () => {
-    const own = await startRedis()
-    const client = createClient({ url: own.url, socket: { reconnectStrategy: 100 } })
-    client.on('error', () => undefined)
-    await client.connect()
+    const { client, goOffline } = await redisThatGoesOffline()
     const index = new RedisSessionIndex({ client, timeout: 300 })
     try {
       await index.bind(TOKEN, 'sid-a')
-      await own.stop()
-      // Until the client has seen the socket close, a command can still be written to it and fail at once
-      // ("Socket closed unexpectedly"); the case under test is the one after that, queued offline.
-      for (let waited = 0; client.isReady && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10))
+      await goOffline()
       expect(client.isReady).toBe(false)
       const started = Date.now()
       await expect(index.revoke(TOKEN)).rejects.toMatchObject({ code: 'SESSION_INDEX_TIMEOUT', status: 503 })
