@@ -40,7 +40,7 @@ function keepParams(into: { params?: FreedomIdParams }) {
 
 beforeAll(async () => {
   const clients = [{ ...DEMO_CLIENT, redirectURIs: [CALLBACK] }]
-  emulator = await startEmulator({ strict: true, autoLogin: user.sub, clients, profileDelay: 100 })
+  emulator = await startEmulator({ strict: true, autoLogin: user.sub, clients, profileDelay: 1000 })
   rs256 = await startEmulator({ strict: true, autoLogin: user.sub, clients, idTokenAlg: 'RS256' })
   keys = await startServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(rs256.publicJWKS()))
