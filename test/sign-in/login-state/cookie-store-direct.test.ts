@@ -1,6 +1,10 @@
+import { createHash, hkdfSync } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer, get as httpsGet } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from '@jest/globals'
+import { CompactEncrypt } from 'jose'
+import { generate as selfSigned } from 'selfsigned'
 import { cookieLoginState, PENDING_COOKIES_BUDGET, type CookieLoginStateOptions } from '../../../src/sign-in/login-state/cookie-store.js'
 import type { LoginRecord } from '../../../src/sign-in/login-state/record.js'
 
@@ -231,5 +235,94 @@ describe('the pending cookies byte budget', () => {
     const store = cookieLoginState({ secret: SECRET })
     const { setCookies } = await call((req, res) => store.put(req, res, found.fresh), '/auth/freedom-id', [found.old])
     expect(setCookies.some((c) => c.includes('Max-Age=0'))).toBe(cleared)
+  })
+})
+
+describe('the pending cookies byte budget, with three cookies', () => {
+  it('the cookies kept count against the budget: an older cookie that fits alone, but not beside the kept ones, is cleared', async () => {
+    const now = Date.now()
+    const pad = (n: number) => '/' + 'x'.repeat(n)
+    const [newer] = await put({}, record('newer', { returnTo: pad(1800), created: now - 1000 }))
+    const [older] = await put({}, record('older', { returnTo: pad(1800), created: now - 2000 }))
+    const fresh = record('fresh', { returnTo: pad(1800), created: now })
+    const [freshCookie] = await put({}, fresh)
+    const size = (cookie: string) => cookie.length + 2
+    // Each cookie fits beside the new one alone; all three do not.
+    expect(size(freshCookie!) + size(newer!)).toBeLessThanOrEqual(PENDING_COOKIES_BUDGET)
+    expect(size(freshCookie!) + size(older!)).toBeLessThanOrEqual(PENDING_COOKIES_BUDGET)
+    expect(size(freshCookie!) + size(newer!) + size(older!)).toBeGreaterThan(PENDING_COOKIES_BUDGET)
+
+    const store = cookieLoginState({ secret: SECRET })
+    const { setCookies } = await call((req, res) => store.put(req, res, fresh), '/auth/freedom-id', [older!, newer!])
+    expect(setCookies.filter((c) => c.includes('Max-Age=0')).map((c) => c.split('=')[0])).toEqual([older!.split('=')[0]])
+  })
+})
+
+describe('a login put again under the same state', () => {
+  it('replaces its own cookie without counting it against maxPending', async () => {
+    const now = Date.now()
+    const stored = await put({}, record('other', { created: now - 2000 }), record('same', { created: now - 1000 }))
+    const store = cookieLoginState({ secret: SECRET, maxPending: 2 })
+    const again = record('same', { created: now })
+    const { setCookies } = await call((req, res) => store.put(req, res, again), '/auth/freedom-id', stored)
+    const sameName = stored[1]!.split('=')[0]
+    // The old cookie of that name is cleared and written anew; the other login stays pending.
+    expect(setCookies.map((c) => [c.split('=')[0], c.includes('Max-Age=0')])).toEqual([
+      [sameName, true],
+      [sameName, false],
+    ])
+  })
+})
+
+describe('the login cookie format, as released', () => {
+  it('a cookie sealed by hand with the documented key derivation opens, so cookies in flight survive an upgrade', async () => {
+    // HKDF-SHA256 of the secret, no salt, this info; kid = first 8 characters of base64url(SHA-256(key));
+    // cookie name = prefix + first 16 characters of base64url(SHA-256(state)).
+    const key = new Uint8Array(hkdfSync('sha256', SECRET, new Uint8Array(0), 'passport-freedom-id login state cookie v1', 32))
+    const kid = createHash('sha256').update(key).digest('base64url').slice(0, 8)
+    const sealed = record('s1')
+    const value = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(sealed)))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid, iat: sealed.created })
+      .encrypt(key)
+    const name = 'freedom-id.login.' + createHash('sha256').update('s1').digest('base64url').slice(0, 16)
+    const store = cookieLoginState({ secret: SECRET })
+    const { body } = await call((req, res) => store.take(req, res, 's1'), '/auth/freedom-id/callback', [`${name}=${value}`])
+    expect(body).toEqual(sealed)
+  })
+})
+
+describe('the login cookie on a bare node:https server', () => {
+  it("with secure 'auto', the cookie and its clearing are Secure", async () => {
+    const { private: key, cert } = await selfSigned([{ name: 'commonName', value: '127.0.0.1' }], {
+      keyType: 'ec',
+      algorithm: 'sha256',
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+    })
+    const store = cookieLoginState({ secret: SECRET })
+    const https = createHttpsServer({ key, cert }, (req, res) => {
+      const done = req.url === '/auth/freedom-id' ? store.put(req, res, record('s1')) : store.take(req, res, 's1')
+      void done.then((result) => res.end(JSON.stringify(result ?? null)))
+    })
+    await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve))
+    const port = (https.address() as AddressInfo).port
+    const request = (path: string, cookie?: string) =>
+      new Promise<{ setCookies: string[]; body: unknown }>((resolve, reject) => {
+        httpsGet({ host: '127.0.0.1', port, path, ca: cert, headers: cookie ? { cookie } : {} }, (res) => {
+          let text = ''
+          res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
+          res.on('end', () => resolve({ setCookies: res.headers['set-cookie'] ?? [], body: JSON.parse(text) }))
+        }).on('error', reject)
+      })
+    try {
+      const started = await request('/auth/freedom-id')
+      expect(started.setCookies).toHaveLength(1)
+      expect(started.setCookies[0]!.split('; ')).toContain('Secure')
+      const finished = await request('/auth/freedom-id/callback', started.setCookies[0]!.split('; ')[0])
+      expect(finished.body).toMatchObject({ state: 's1' })
+      expect(finished.setCookies[0]!.split('; ')).toEqual(expect.arrayContaining(['Max-Age=0', 'Secure']))
+    } finally {
+      https.closeAllConnections()
+      await new Promise((resolve) => https.close(resolve))
+    }
   })
 })
