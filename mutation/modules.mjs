@@ -53,6 +53,10 @@ export const MODULES = {
     mutate: ['src/api/shared-refresh.ts'],
     tests: ['test/api/shared-refresh.test.ts'],
   },
+  'revoke-guard': {
+    mutate: ['src/sign-out/revoke-guard.ts'],
+    tests: ['test/sign-out/revoke-guard*.test.ts', 'test/sign-out/session-lifecycle.test.ts'],
+  },
   'session-index': {
     mutate: ['src/sign-out/session-index/*.ts'],
     tests: ['test/sign-out/session-index/*.test.ts'],
