@@ -49,7 +49,8 @@ export function replyString(value: unknown): string {
 /**
  * `call`, or a rejection with `onTimeout()` once `ms` have passed (`0`: no deadline). A client that queues commands
  * while disconnected (node-redis's and ioredis's offline queue, on by default) would otherwise hold each call for
- * the whole outage. The timer never keeps the process alive.
+ * the whole outage. The timer never keeps the process alive. A call that fails after its deadline is not an unhandled
+ * rejection: the race has already subscribed to it.
  */
 export function withDeadline<T>(call: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   if (ms === 0) return call
@@ -58,6 +59,5 @@ export function withDeadline<T>(call: Promise<T>, ms: number, onTimeout: () => E
     timer = setTimeout(() => reject(onTimeout()), ms)
     timer.unref?.()
   })
-  call.catch(() => undefined)
   return Promise.race([call, deadline]).finally(() => clearTimeout(timer))
 }
