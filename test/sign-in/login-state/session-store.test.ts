@@ -240,3 +240,79 @@ describe('sessionLoginState() with several pending logins', () => {
     await expect(store.take(req(session), undefined, 'a')).rejects.toThrow(/express-session/)
   })
 })
+
+describe('sessionLoginState() and the cookie maxAge of a session that holds only pending logins', () => {
+  const HOURS_8 = 8 * 60 * 60 * 1000
+  const req = (session: unknown) => ({ session }) as unknown as IncomingMessage
+  /** An express-session-shaped session: data keys beside `cookie`, whose `maxAge` the store's expiry follows. */
+  const anonymous = (maxAge: number | null, data: Record<string, unknown> = {}) => ({
+    cookie: { maxAge, originalMaxAge: maxAge },
+    ...data,
+  })
+
+  it("cuts the cookie to ten minutes at put, keeps the app's maxAge across logins, and gives it back when a record is taken", async () => {
+    const store = sessionLoginState({ key: 'k' })
+    const session: Record<string, unknown> & { cookie: { maxAge: number | null; originalMaxAge: number | null } } = anonymous(HOURS_8)
+    await store.put(req(session), undefined, record('a', Date.now()))
+    expect(session.cookie.maxAge).toBe(LOGIN_RECORD_TTL_MS)
+    // A minute later, in another tab: the cookie has 9 minutes left, and a store may report the cut maxAge as the
+    // original one. The new login gets its full ten minutes, and the app's maxAge is still the one kept.
+    session.cookie.maxAge = LOGIN_RECORD_TTL_MS - 60_000
+    session.cookie.originalMaxAge = LOGIN_RECORD_TTL_MS
+    await store.put(req(session), undefined, record('b', Date.now()))
+    expect(session.cookie.maxAge).toBe(LOGIN_RECORD_TTL_MS)
+    expect(await store.take(req(session), undefined, 'unknown')).toBeUndefined()
+    expect(session.cookie.maxAge).toBe(LOGIN_RECORD_TTL_MS)
+    expect((await store.take(req(session), undefined, 'b'))?.state).toBe('b')
+    expect(session.cookie.maxAge).toBe(HOURS_8)
+    expect(session['k:maxAge']).toBeUndefined()
+  })
+
+  it.each<[string, number | null, Record<string, unknown>, number | null]>([
+    ['an app maxAge of exactly ten minutes', LOGIN_RECORD_TTL_MS, {}, LOGIN_RECORD_TTL_MS],
+    ['an app maxAge of ten minutes and one millisecond is cut', LOGIN_RECORD_TTL_MS + 1, {}, LOGIN_RECORD_TTL_MS],
+    ['a browser-session cookie (maxAge null)', null, {}, null],
+    ['a signed-in user', HOURS_8, { passport: { user: 'u1' } }, HOURS_8],
+    ["the app's own data", HOURS_8, { cart: [] }, HOURS_8],
+    ['a key the app cleared to undefined is no data: cut', HOURS_8, { passport: undefined }, LOGIN_RECORD_TTL_MS],
+  ])('%s: maxAge after put', async (_name, maxAge, data, expected) => {
+    const session = anonymous(maxAge, data)
+    await sessionLoginState().put(req(session), undefined, record('a', Date.now()))
+    expect(session.cookie.maxAge).toBe(expected)
+  })
+
+  it('a session without a cookie object (cookie-session) takes and gives back records all the same', async () => {
+    const store = sessionLoginState()
+    const session: Record<string, unknown> = {}
+    await store.put(req(session), undefined, record('a', Date.now()))
+    expect(Object.keys(session)).toEqual(['freedom-id'])
+    expect((await store.take(req(session), undefined, 'a'))?.state).toBe('a')
+  })
+
+  it.each<[string, Record<string, unknown>]>([
+    ['a cookie without originalMaxAge (its lifetime unknown)', { cookie: {} }],
+    ['app data in a field named cookie (cookie-session)', { cookie: 'accepted' }],
+  ])('%s is left as it is', async (_name, session) => {
+    const before = structuredClone(session.cookie)
+    await sessionLoginState().put(req(session), undefined, record('a', Date.now()))
+    expect(session.cookie).toEqual(before)
+    expect(Object.keys(session)).toEqual(['cookie', 'freedom-id'])
+  })
+
+  it("a signed-in user's session keeps its maxAge when a login's record is taken", async () => {
+    const store = sessionLoginState()
+    const session = anonymous(HOURS_8, { passport: { user: 'u1' } })
+    await store.put(req(session), undefined, record('a', Date.now()))
+    expect((await store.take(req(session), undefined, 'a'))?.state).toBe('a')
+    expect(session.cookie.maxAge).toBe(HOURS_8)
+  })
+
+  it("a session whose cookie went missing after put still gets the app's maxAge key cleared at take", async () => {
+    const store = sessionLoginState()
+    const session: Record<string, unknown> = anonymous(HOURS_8)
+    await store.put(req(session), undefined, record('a', Date.now()))
+    delete session.cookie
+    expect((await store.take(req(session), undefined, 'a'))?.state).toBe('a')
+    expect(session['freedom-id:maxAge']).toBeUndefined()
+  })
+})
