@@ -48,7 +48,7 @@ export function createRevokeGuard(options: RevokeGuardOptions): RevokeGuardHandl
     const req = request as unknown as GuardedRequest
     const session = req.session
     if (typeof session !== 'object' || session === null) return next()
-    if (req.sessionStore !== undefined) unbindOnDestroy(req.sessionStore, sessionIndex)
+    unbindOnDestroy(req.sessionStore, sessionIndex) // a no-op without a store (cookie sessions) or once done
     let tokenId: Promise<string | undefined> | string | undefined = stringOrUndefined(session[SESSION_TOKEN_ID_KEY])
     if (tokenId === undefined && bySessionId && typeof req.sessionID === 'string' && req.sessionID !== '') {
       tokenId = sessionIndex.tokenIdOf(req.sessionID)

@@ -39,6 +39,38 @@ function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFun
   res.status(599).json({ error: (err as Error).message })
 }
 
+/**
+ * Express with the revoke route, cookie-session, the usual shim that lets Passport 0.7 log in with cookie-session
+ * (its `regenerate` keeps the same session object), Passport and the guard. `/login/:token` signs alice in with that
+ * token id, bound as the strategy binds a cookie session; each test adds its own routes.
+ */
+function passportCookieApp(sessionIndex: MemorySessionIndex): Express {
+  const passport = new Passport()
+  passport.serializeUser((user, done) => done(null, user))
+  passport.deserializeUser((user: Express.User, done) => done(null, user))
+  const app = express()
+  app.use(REVOKE, createRevokeRouter({ sessionIndex }))
+  app.use(cookieSession({ name: 'sess', keys: ['test key'] }))
+  app.use((req, _res, next) => {
+    const s = req.session as unknown as Bag | null
+    if (s && !s.regenerate) {
+      s.regenerate = (cb: () => void) => cb()
+      s.save = (cb: () => void) => cb()
+    }
+    next()
+  })
+  app.use(passport.initialize(), passport.session())
+  app.use(createRevokeGuard({ sessionIndex }))
+  app.get('/login/:token', (req, res, next) => {
+    req.login({ id: 'alice' }, (err) => {
+      if (err) return next(err)
+      ;(req.session as unknown as Bag)[SESSION_TOKEN_ID_KEY] = req.params.token
+      sessionIndex.bind(req.params.token, null).then(() => res.end(), next)
+    })
+  })
+  return app
+}
+
 describe('createRevokeGuard', () => {
   describe('with cookie-session', () => {
     async function cookieApp(sessionIndex: SessionIndex) {
@@ -122,31 +154,7 @@ describe('createRevokeGuard', () => {
 
     test('a Passport login in a cookie session is logged out and req.user cleared', async () => {
       const sessionIndex = new MemorySessionIndex()
-      const passport = new Passport()
-      passport.serializeUser((user, done) => done(null, user))
-      passport.deserializeUser((user: Express.User, done) => done(null, user))
-      const app = express()
-      app.use(REVOKE, createRevokeRouter({ sessionIndex }))
-      app.use(cookieSession({ name: 'sess', keys: ['test key'] }))
-      // The usual shim that lets Passport 0.7 log in with cookie-session.
-      app.use((req, _res, next) => {
-        const s = req.session as unknown as Bag | null
-        if (s && !s.regenerate) {
-          s.regenerate = (cb: () => void) => cb()
-          s.save = (cb: () => void) => cb()
-        }
-        next()
-      })
-      app.use(passport.initialize())
-      app.use(passport.session())
-      app.use(createRevokeGuard({ sessionIndex }))
-      app.get('/login/:token', (req, res, next) => {
-        req.login({ id: 'alice' }, (err) => {
-          if (err) return next(err)
-          ;(req.session as unknown as Bag)[SESSION_TOKEN_ID_KEY] = req.params.token
-          sessionIndex.bind(req.params.token, null).then(() => res.end(), next)
-        })
-      })
+      const app = passportCookieApp(sessionIndex)
       app.get('/me', (req, res) => {
         res.json({ authenticated: req.isAuthenticated(), user: req.user ?? null })
       })
@@ -180,7 +188,7 @@ describe('createRevokeGuard', () => {
         app.use(passport.initialize())
         app.use(passport.session())
       }
-      app.use(createRevokeGuard({ sessionIndex, bySessionId: options.bySessionId ?? false }))
+      app.use(createRevokeGuard({ sessionIndex, ...(options.bySessionId === undefined ? {} : { bySessionId: options.bySessionId }) }))
       app.get('/login/:token', (req, res, next) => {
         const finish = () => {
           if (options.storeToken !== false) (req.session as unknown as Bag)[SESSION_TOKEN_ID_KEY] = req.params.token
@@ -223,8 +231,9 @@ describe('createRevokeGuard', () => {
     })
 
     test('without bySessionId a session that carries no token id is not looked up', async () => {
-      const { server } = await storeApp({ passport: false, storeToken: false })
+      const { server, sessionIndex } = await storeApp({ passport: false, storeToken: false })
       const token = randomUUID()
+      await sessionIndex.bind(token, 'the-first-session-of-this-login')
       await request(server).post(REVOKE).send({ id: token }).expect(204)
       const agent = request.agent(server)
       await agent.get(`/login/${token}`).expect(200)
@@ -263,7 +272,115 @@ describe('createRevokeGuard', () => {
     ['no options', undefined],
     ['no sessionIndex', {}],
     ['a sessionIndex without isRevoked', { sessionIndex: {} }],
-  ])('options with %s throw a TypeError', (_name, options) => {
-    expect(() => createRevokeGuard(options as never)).toThrow(TypeError)
+  ])('options with %s throw a TypeError naming the option', (_name, options) => {
+    expect(() => createRevokeGuard(options as never)).toThrow(new TypeError('createRevokeGuard requires a sessionIndex option'))
+  })
+})
+
+describe('createRevokeGuard, request by request', () => {
+  /** A counting memory index that also counts tokenIdOf. */
+  function countingLookups() {
+    const { index, calls } = countingIndex()
+    const lookups = { tokenIdOf: 0 }
+    const tokenIdOf = index.tokenIdOf.bind(index)
+    index.tokenIdOf = (sessionId: string) => {
+      lookups.tokenIdOf++
+      return tokenIdOf(sessionId)
+    }
+    return { index, calls, lookups }
+  }
+
+  /** An app whose `prepare` middleware shapes req.session/req.sessionID before the guard; /me answers 200 with them. */
+  async function bareApp(sessionIndex: SessionIndex, prepare: (req: Bag) => void, bySessionId = false) {
+    const app = express()
+    app.use((req, _res, next) => (prepare(req as unknown as Bag), next()))
+    app.use(createRevokeGuard({ sessionIndex, bySessionId }))
+    app.get('/me', (req, res) => {
+      res.json({ session: (req as unknown as Bag).session ?? null })
+    })
+    app.use(errorHandler)
+    return listen(app)
+  }
+
+  test.each<[string, (req: Bag) => void]>([
+    ['no session middleware (req.session undefined)', () => undefined],
+    ['a cookie session ended earlier in the request (req.session null)', (req) => void (req.session = null)],
+  ])('%s: the request goes on, with no lookup', async (_name, prepare) => {
+    const { index, calls, lookups } = countingLookups()
+    const server = await bareApp(index, prepare, true)
+    expect((await request(server).get('/me').expect(200)).body).toEqual({ session: null })
+    expect([calls.isRevoked, lookups.tokenIdOf]).toEqual([0, 0])
+  })
+
+  test.each<[string, unknown]>([
+    ['an empty string', ''],
+    ['a number', 5],
+    ['an object', { id: 'x' }],
+  ])('a token id that is %s is no token id: no lookup', async (_name, value) => {
+    const { index, calls } = countingLookups()
+    const server = await bareApp(index, (req) => void (req.session = { [SESSION_TOKEN_ID_KEY]: value, [SESSION_ORIGINAL_TOKEN_ID_KEY]: value }))
+    await request(server).get('/me').expect(200)
+    expect(calls.isRevoked).toBe(0)
+  })
+
+  test.each<[string, string | undefined]>([
+    ['no session id (cookie-session)', undefined],
+    ['an empty session id', ''],
+  ])('with bySessionId, a session with %s is not looked up, and the request goes on', async (_name, sessionID) => {
+    const { index, calls, lookups } = countingLookups()
+    const server = await bareApp(index, (req) => Object.assign(req, { session: { user: 'alice' }, sessionID }), true)
+    expect((await request(server).get('/me').expect(200)).body).toEqual({ session: { user: 'alice' } })
+    expect([calls.isRevoked, lookups.tokenIdOf]).toEqual([0, 0])
+  })
+
+  test.each([true, false])('the token id the session carries wins over a lookup by session id (bySessionId %s)', async (bySessionId) => {
+    const { index, lookups } = countingLookups()
+    const carried = randomUUID()
+    const bound = randomUUID()
+    await index.bind(bound, 'sid-1')
+    await index.bind(carried, null)
+    await index.revoke(carried)
+    const server = await bareApp(index, (req) => Object.assign(req, { session: { [SESSION_TOKEN_ID_KEY]: carried }, sessionID: 'sid-1' }), bySessionId)
+    // Revoked, and no Passport nor store: the guard drops the session as a cookie session.
+    expect((await request(server).get('/me').expect(200)).body).toEqual({ session: null })
+    expect(lookups.tokenIdOf).toBe(0)
+  })
+
+  test("a logged-out cookie session keeps no token id, so the user's next (local) login is not ended by it", async () => {
+    const sessionIndex = new MemorySessionIndex()
+    const app = passportCookieApp(sessionIndex)
+    app.get('/local-login', (req, res, next) => req.login({ id: 'alice-local' }, (err) => (err ? next(err) : res.end())))
+    app.get('/me', (req, res) => {
+      res.json({ user: req.user ?? null, tokenId: (req.session as unknown as Bag | null)?.[SESSION_TOKEN_ID_KEY] ?? null })
+    })
+    app.use(errorHandler)
+    const server = await listen(app)
+    const agent = request.agent(server)
+    const token = randomUUID()
+    await agent.get(`/login/${token}`).expect(200)
+    await request(server).post(REVOKE).send({ id: token }).expect(204)
+    expect((await agent.get('/me')).body).toEqual({ user: null, tokenId: null })
+    await agent.get('/local-login').expect(200)
+    expect((await agent.get('/me')).body).toEqual({ user: { id: 'alice-local' }, tokenId: null })
+  })
+
+  test("the session store's destroy unbinds the session, though no login went through this instance", async () => {
+    const sessionIndex = new MemorySessionIndex()
+    const app = express()
+    app.use(session({ secret: 'test secret', resave: false, saveUninitialized: false, store: new session.MemoryStore() }))
+    app.use(createRevokeGuard({ sessionIndex }))
+    app.get('/start', (req, res) => {
+      ;(req.session as unknown as Bag).user = 'alice'
+      res.json({ sid: req.sessionID })
+    })
+    app.get('/logout', (req, res, next) => req.session.destroy((err) => (err ? next(err) : res.end())))
+    app.use(errorHandler)
+    const agent = request.agent(await listen(app))
+    const { sid } = (await agent.get('/start').expect(200)).body as { sid: string }
+    // Another instance signed this session in and bound it.
+    const token = randomUUID()
+    await sessionIndex.bind(token, sid)
+    await agent.get('/logout').expect(200)
+    expect(await sessionIndex.tokenIdOf(sid)).toBeUndefined()
   })
 })
