@@ -269,6 +269,7 @@ describe('sessionLoginState() and the cookie maxAge of a session that holds only
   })
 
   it.each<[string, number | null, Record<string, unknown>, number | null]>([
+    ['an app maxAge of five minutes is not lengthened', LOGIN_RECORD_TTL_MS / 2, {}, LOGIN_RECORD_TTL_MS / 2],
     ['an app maxAge of exactly ten minutes', LOGIN_RECORD_TTL_MS, {}, LOGIN_RECORD_TTL_MS],
     ['an app maxAge of ten minutes and one millisecond is cut', LOGIN_RECORD_TTL_MS + 1, {}, LOGIN_RECORD_TTL_MS],
     ['a browser-session cookie (maxAge null)', null, {}, null],
@@ -292,6 +293,7 @@ describe('sessionLoginState() and the cookie maxAge of a session that holds only
   it.each<[string, Record<string, unknown>]>([
     ['a cookie without originalMaxAge (its lifetime unknown)', { cookie: {} }],
     ['app data in a field named cookie (cookie-session)', { cookie: 'accepted' }],
+    ['a cookie field that is null', { cookie: null }],
   ])('%s is left as it is', async (_name, session) => {
     const before = structuredClone(session.cookie)
     await sessionLoginState().put(req(session), undefined, record('a', Date.now()))
@@ -307,11 +309,16 @@ describe('sessionLoginState() and the cookie maxAge of a session that holds only
     expect(session.cookie.maxAge).toBe(HOURS_8)
   })
 
-  it("a session whose cookie went missing after put still gets the app's maxAge key cleared at take", async () => {
+  it.each<[string, (session: Record<string, unknown>) => void]>([
+    ['went missing', (session) => delete session.cookie],
+    ['became app data', (session) => (session.cookie = 'accepted')],
+    ['became null', (session) => (session.cookie = null)],
+  ])("a session whose cookie %s after put still puts and takes records, and clears the app's maxAge key", async (_name, change) => {
     const store = sessionLoginState()
     const session: Record<string, unknown> = anonymous(HOURS_8)
+    await store.put(req(session), undefined, record('b', Date.now()))
+    change(session)
     await store.put(req(session), undefined, record('a', Date.now()))
-    delete session.cookie
     expect((await store.take(req(session), undefined, 'a'))?.state).toBe('a')
     expect(session['freedom-id:maxAge']).toBeUndefined()
   })
