@@ -64,6 +64,8 @@ export type FreedomIdErrorCode =
   | 'SESSION_INDEX_EVICTION_POLICY'
   /** Redis did not answer the token refresher's `redis` option within its `timeout`. */
   | 'REFRESH_STORE_TIMEOUT'
+  /** The token refresher found a hand-off in Redis that does not decrypt under the refresh token (altered or copied). */
+  | 'REFRESH_STORE_INVALID'
 
 /** Default HTTP status for each code. */
 const STATUS: Record<FreedomIdErrorCode, number> = {
@@ -91,6 +93,7 @@ const STATUS: Record<FreedomIdErrorCode, number> = {
   SESSION_LOGIN_FAILED: 500,
   SESSION_INDEX_TIMEOUT: 503,
   REFRESH_STORE_TIMEOUT: 503,
+  REFRESH_STORE_INVALID: 500,
   SESSION_INDEX_EVICTION_POLICY: 503,
 }
 

@@ -105,11 +105,21 @@ function seal(key: Buffer, text: string): string {
   return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')
 }
 
+/** @throws FreedomIdError `REFRESH_STORE_INVALID` when `sealed` was not sealed under `key` (altered, cut, or copied). */
 function open(key: Buffer, sealed: string): TokenResponse {
-  const bytes = Buffer.from(sealed, 'base64')
-  const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12))
-  decipher.setAuthTag(bytes.subarray(12, 28))
-  const text = Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8')
+  let text: string
+  try {
+    const bytes = Buffer.from(sealed, 'base64')
+    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12))
+    decipher.setAuthTag(bytes.subarray(12, 28))
+    text = Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8')
+  } catch (cause) {
+    throw new FreedomIdError(
+      'REFRESH_STORE_INVALID',
+      "The token refresher's hand-off in Redis does not open under this refresh token: it was altered or copied from another key.",
+      { cause },
+    )
+  }
   if (text === INVALID) {
     throw new FreedomIdError('REFRESH_TOKEN_INVALID', 'Freedom ID refused the refresh token (refreshed by another process).')
   }

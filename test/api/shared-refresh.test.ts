@@ -163,8 +163,23 @@ describeWithRedis('refresh single-flight across processes (createSharedRefresh) 
       const sealed = await client.get(`freedom-id:refresh:${nameOf('refresh-victim')}:result`)
       await client.set(`freedom-id:refresh:${nameOf('refresh-attacker')}:result`, sealed!, { PX: 30_000 })
       let calls = 0
-      await expect(run('refresh-attacker', async () => (calls++, pair(26)))).rejects.toThrow()
+      const refused = run('refresh-attacker', async () => (calls++, pair(26)))
+      await expect(refused).rejects.toMatchObject({ name: 'FreedomIdError', code: 'REFRESH_STORE_INVALID', status: 500, expose: false })
+      await expect(refused).rejects.not.toThrow(/refresh-attacker|refresh-victim|access-25/)
       expect(calls).toBe(0)
+    })
+
+    it.each([
+      ['cut short', (sealed: string) => sealed.slice(0, 20)],
+      ['with one byte changed', (sealed: string) => Buffer.from(Buffer.from(sealed, 'base64').map((b, i) => (i === 40 ? b ^ 1 : b))).toString('base64')],
+      ['not base64 at all', () => '{"access_token":"forged"}'],
+    ])('a hand-off altered in Redis (%s) is REFRESH_STORE_INVALID, not a refusal nor a raw crypto error', async (_name, alter) => {
+      const run = createSharedRefresh({ client }, 30_000)
+      await run('refresh-altered', async () => pair(27))
+      const key = `freedom-id:refresh:${nameOf('refresh-altered')}:result`
+      await client.set(key, alter((await client.get(key))!), { PX: 30_000 })
+      await expect(run('refresh-altered', async () => pair(28))).rejects.toMatchObject({ code: 'REFRESH_STORE_INVALID' })
+      await client.del(key)
     })
 
     it('hands a refused refresh token to the other processes: one refresh call, every one REFRESH_TOKEN_INVALID', async () => {
