@@ -99,8 +99,7 @@ function appendSetCookie(res: ResponseLike, value: string): void {
 }
 
 function isRecord(value: unknown, state: string | null): value is LoginRecord {
-  if (value === null || typeof value !== 'object') return false
-  const r = value as Record<string, unknown>
+  const r = (value ?? {}) as Record<string, unknown> // a primitive has none of the fields below
   return (
     typeof r.state === 'string' &&
     (state === null || r.state === state) &&

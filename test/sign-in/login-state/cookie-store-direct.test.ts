@@ -275,19 +275,41 @@ describe('a login put again under the same state', () => {
 })
 
 describe('the login cookie format, as released', () => {
-  it('a cookie sealed by hand with the documented key derivation opens, so cookies in flight survive an upgrade', async () => {
-    // HKDF-SHA256 of the secret, no salt, this info; kid = first 8 characters of base64url(SHA-256(key));
-    // cookie name = prefix + first 16 characters of base64url(SHA-256(state)).
+  /**
+   * `name=value` of a cookie sealed by hand with the documented derivation: HKDF-SHA256 of the secret, no salt, this
+   * info; kid = first 8 characters of base64url(SHA-256(key)); name = prefix + first 16 characters of
+   * base64url(SHA-256(state)). `content` is sealed as JSON, whatever it is.
+   */
+  async function sealByHand(state: string, content: unknown): Promise<string> {
     const key = new Uint8Array(hkdfSync('sha256', SECRET, new Uint8Array(0), 'passport-freedom-id login state cookie v1', 32))
     const kid = createHash('sha256').update(key).digest('base64url').slice(0, 8)
-    const sealed = record('s1')
-    const value = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(sealed)))
-      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid, iat: sealed.created })
+    const value = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(content)))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid, iat: Date.now() })
       .encrypt(key)
-    const name = 'freedom-id.login.' + createHash('sha256').update('s1').digest('base64url').slice(0, 16)
+    return `freedom-id.login.${createHash('sha256').update(state).digest('base64url').slice(0, 16)}=${value}`
+  }
+  const take = (state: string | null, cookie: string) => {
     const store = cookieLoginState({ secret: SECRET })
-    const { body } = await call((req, res) => store.take(req, res, 's1'), '/auth/freedom-id/callback', [`${name}=${value}`])
-    expect(body).toEqual(sealed)
+    return call((req, res) => store.take(req, res, state), '/auth/freedom-id/callback', [cookie])
+  }
+
+  it('a cookie sealed by hand with the documented key derivation opens, so cookies in flight survive an upgrade', async () => {
+    const sealed = record('s1')
+    expect((await take('s1', await sealByHand('s1', sealed))).body).toEqual(sealed)
+  })
+
+  it.each<[string, unknown, string | null]>([
+    ['JSON null', null, 's1'],
+    ['a string', 's1', 's1'],
+    ['a list', [record('s1')], null],
+    ['a record without state, at a callback without state', { ...record('s1'), state: undefined }, null],
+    ['a record whose state is a number, at a callback without state', { ...record('s1'), state: 1 }, null],
+    ['a record without redirect_uri', { ...record('s1'), redirect_uri: undefined }, 's1'],
+    ['a record without created', { ...record('s1'), created: undefined }, 's1'],
+  ])('a cookie sealed under the secret that holds %s finds nothing, and is cleared', async (_name, content, state) => {
+    const { body, setCookies } = await take(state, await sealByHand('s1', content))
+    expect(body).toBeNull()
+    expect(setCookies).toEqual([expect.stringContaining('Max-Age=0')])
   })
 })
 
