@@ -323,7 +323,10 @@ describe('the login cookie on a bare node:https server', () => {
     const store = cookieLoginState({ secret: SECRET })
     const https = createHttpsServer({ key, cert }, (req, res) => {
       const done = req.url === '/auth/freedom-id' ? store.put(req, res, record('s1')) : store.take(req, res, 's1')
-      void done.then((result) => res.end(JSON.stringify(result ?? null)))
+      done.then(
+        (result) => res.end(JSON.stringify(result ?? null)),
+        (err: Error) => res.end(JSON.stringify({ error: err.message })),
+      )
     })
     await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve))
     const port = (https.address() as AddressInfo).port
